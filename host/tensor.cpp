@@ -1,0 +1,229 @@
+// Tensor storage, views and copies between devices. The elementwise and reduction ops live in
+// host/ops/; this file only manages memory.
+#include "cusbi/tensor.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "cusbi/error.hpp"
+#include "host/allocation_counter.hpp"
+#include "kernels/cuda_api.h"
+
+namespace cusbi {
+
+namespace detail {
+
+namespace {
+std::atomic<int64_t> g_allocations{0};
+constexpr std::size_t kHostAlignment = 64;  // one cache line; Eigen's AVX-512 loads are aligned
+}  // namespace
+
+int64_t allocation_count() { return g_allocations.load(); }
+
+Storage::Storage(int64_t num_floats, Device device) : size_(num_floats), device_(device) {
+  CUSBI_CHECK(num_floats >= 0, "cannot allocate a tensor with " << num_floats << " elements");
+  check_device_usable(device);
+  // At least one float so that an empty tensor still has a distinct, valid pointer.
+  const std::size_t bytes = static_cast<std::size_t>(num_floats > 0 ? num_floats : 1) * sizeof(float);
+  if (device.is_cpu()) {
+    const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
+    data_ = static_cast<float*>(std::aligned_alloc(kHostAlignment, rounded));
+    CUSBI_CHECK(data_ != nullptr, "out of host memory allocating " << bytes << " bytes");
+  } else {
+    data_ = static_cast<float*>(cuda::allocate(bytes, device.index()));
+  }
+  ++g_allocations;
+}
+
+Storage::~Storage() {
+  if (device_.is_cpu())
+    std::free(data_);
+  else
+    cuda::release(data_, device_.index());
+}
+
+}  // namespace detail
+
+std::string shape_str(const Shape& shape) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  if (shape.size() == 1) os << ",";
+  os << ")";
+  return os.str();
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+namespace {
+void check_shape(const Shape& shape) {
+  for (int64_t d : shape)
+    CUSBI_CHECK(d >= 0, "invalid shape " << shape_str(shape) << ": sizes must be >= 0");
+}
+
+void copy_bytes(float* dst, Device dst_device, const float* src, Device src_device, int64_t n) {
+  const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(float);
+  if (n == 0 || dst == src) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memmove(dst, src, bytes);
+  } else if (dst_device.is_cuda() && src_device.is_cpu()) {
+    cuda::set_device(dst_device.index());
+    cuda::copy(dst, src, bytes, cuda::CopyKind::HostToDevice);
+  } else if (dst_device.is_cpu()) {
+    cuda::set_device(src_device.index());
+    cuda::copy(dst, src, bytes, cuda::CopyKind::DeviceToHost);
+  } else {
+    cuda::set_device(dst_device.index());
+    cuda::copy(dst, src, bytes, cuda::CopyKind::DeviceToDevice);
+  }
+}
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape, Device device) {
+  check_shape(shape);
+  Tensor t;
+  t.storage_ = std::make_shared<detail::Storage>(shape_numel(shape), device);
+  t.shape_ = shape;
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, Device device) { return full(shape, 0.0f, device); }
+Tensor Tensor::ones(const Shape& shape, Device device) { return full(shape, 1.0f, device); }
+
+Tensor Tensor::full(const Shape& shape, float value, Device device) {
+  Tensor t = empty(shape, device);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, Device device) {
+  check_shape(shape);
+  CUSBI_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape),
+              "Tensor::from got " << values.size() << " values for shape " << shape_str(shape)
+                                  << ", which needs " << shape_numel(shape));
+  Tensor t = empty(shape, device);
+  copy_bytes(t.data(), device, values.data(), Device::cpu(), t.numel());
+  return t;
+}
+
+Tensor Tensor::scalar(float value, Device device) { return full({}, value, device); }
+
+int64_t Tensor::size(int64_t d) const {
+  const int64_t n = dim();
+  const int64_t k = d < 0 ? d + n : d;
+  CUSBI_CHECK(k >= 0 && k < n, "dimension " << d << " is out of range for a tensor of shape "
+                                            << shape_str(shape_));
+  return shape_[static_cast<size_t>(k)];
+}
+
+Device Tensor::device() const {
+  CUSBI_CHECK(defined(), "the tensor is undefined (default-constructed); create it first");
+  return storage_->device();
+}
+
+float* Tensor::data() const {
+  CUSBI_CHECK(defined(), "the tensor is undefined (default-constructed); create it first");
+  return storage_->data() + offset_;
+}
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  Tensor t = empty(shape_, device);
+  copy_bytes(t.data(), device, data(), this->device(), numel());
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape_, device());
+  copy_bytes(t.data(), device(), data(), device(), numel());
+  return t;
+}
+
+std::vector<float> Tensor::to_vector() const {
+  std::vector<float> out(static_cast<size_t>(numel()));
+  copy_bytes(out.data(), Device::cpu(), data(), device(), numel());
+  return out;
+}
+
+float Tensor::item() const {
+  CUSBI_CHECK(numel() == 1, "item() needs a one-element tensor, got shape " << shape_str(shape_));
+  return to_vector()[0];
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+  CUSBI_CHECK(defined(), "cannot reshape an undefined tensor");
+  Shape resolved = shape;
+  int64_t known = 1, infer_at = -1;
+  for (size_t i = 0; i < resolved.size(); ++i) {
+    if (resolved[i] == -1) {
+      CUSBI_CHECK(infer_at < 0, "reshape to " << shape_str(shape) << ": at most one -1 allowed");
+      infer_at = static_cast<int64_t>(i);
+    } else {
+      CUSBI_CHECK(resolved[i] >= 0, "reshape to " << shape_str(shape) << ": negative size");
+      known *= resolved[i];
+    }
+  }
+  if (infer_at >= 0) {
+    CUSBI_CHECK(known > 0 && numel() % known == 0,
+                "cannot reshape " << shape_str(shape_) << " to " << shape_str(shape));
+    resolved[static_cast<size_t>(infer_at)] = numel() / known;
+  }
+  CUSBI_CHECK(shape_numel(resolved) == numel(),
+              "cannot reshape " << shape_str(shape_) << " (" << numel() << " elements) to "
+                                << shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = resolved;
+  return t;
+}
+
+Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {
+  CUSBI_CHECK(dim() >= 1, "slice_rows needs at least one dimension, got a scalar");
+  CUSBI_CHECK(0 <= begin && begin <= end && end <= shape_[0],
+              "rows [" << begin << ", " << end << ") are out of range for shape "
+                       << shape_str(shape_));
+  const int64_t row = shape_[0] == 0 ? 0 : numel() / shape_[0];
+  Tensor t = *this;
+  t.offset_ += begin * row;
+  t.shape_[0] = end - begin;
+  return t;
+}
+
+Tensor Tensor::operator[](int64_t i) const {
+  CUSBI_CHECK(dim() >= 1, "cannot index a scalar tensor");
+  const int64_t k = i < 0 ? i + shape_[0] : i;
+  Tensor t = slice_rows(k, k + 1);
+  t.shape_.erase(t.shape_.begin());
+  return t;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  CUSBI_CHECK(src.numel() == numel(), "copy_ from shape " << shape_str(src.shape())
+                                                          << " into shape " << shape_str(shape_)
+                                                          << ": element counts differ");
+  copy_bytes(data(), device(), src.data(), src.device(), numel());
+  return *this;
+}
+
+Tensor& Tensor::fill_(float value) {
+  if (device().is_cpu()) {
+    float* p = data();
+    for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = value;
+  } else {
+    cuda::set_device(device().index());
+    cuda::fill(data(), numel(), value);
+  }
+  return *this;
+}
+
+bool Tensor::shares_memory_with(const Tensor& other) const {
+  if (!defined() || !other.defined() || storage_ != other.storage_) return false;
+  return offset_ < other.offset_ + other.numel() && other.offset_ < offset_ + numel();
+}
+
+}  // namespace cusbi

@@ -1,0 +1,14 @@
+// CUDA-free declarations of every CUDA entry point host/ calls, one header per topic in
+// kernels/api/. Defined by kernels/*.cu in a CUDA build and by host/cuda_stub/*.cpp (each throws
+// "built without CUDA") otherwise, so host/ compiles with plain g++ either way.
+#pragma once
+#include "kernels/api/runtime.h"
+#if __has_include("kernels/api/elementwise.h")
+#include "kernels/api/elementwise.h"
+#endif
+#if __has_include("kernels/api/nn.h")
+#include "kernels/api/nn.h"
+#endif
+#if __has_include("kernels/api/optim.h")
+#include "kernels/api/optim.h"
+#endif

@@ -1,0 +1,43 @@
+// Checked CUDA / cuBLAS calls for the .cu files: every runtime call and every launch goes through
+// these, turning failures into cusbi::Error with the call, file and line. Launch checks
+// synchronise in debug builds (CUSBI_DEBUG_SYNC) so an asynchronous fault points at its kernel.
+#pragma once
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "cusbi/error.hpp"
+
+#define CUSBI_CUDA_CHECK(expr)                                                          \
+  do {                                                                                  \
+    const cudaError_t cusbi_status_ = (expr);                                           \
+    if (cusbi_status_ != cudaSuccess)                                                   \
+      CUSBI_FAIL("CUDA call " #expr " failed: " << cudaGetErrorString(cusbi_status_)); \
+  } while (0)
+
+#define CUSBI_CUBLAS_CHECK(expr)                                                               \
+  do {                                                                                         \
+    const cublasStatus_t cusbi_status_ = (expr);                                               \
+    if (cusbi_status_ != CUBLAS_STATUS_SUCCESS)                                                \
+      CUSBI_FAIL("cuBLAS call " #expr " failed: " << cublasGetStatusString(cusbi_status_));    \
+  } while (0)
+
+#if defined(CUSBI_DEBUG_SYNC) || !defined(NDEBUG)
+#define CUSBI_CUDA_CHECK_LAUNCH()                  \
+  do {                                             \
+    CUSBI_CUDA_CHECK(cudaGetLastError());          \
+    CUSBI_CUDA_CHECK(cudaDeviceSynchronize());     \
+  } while (0)
+#else
+#define CUSBI_CUDA_CHECK_LAUNCH() CUSBI_CUDA_CHECK(cudaGetLastError())
+#endif
+
+namespace cusbi::cuda {
+// Threads per block for simple elementwise kernels, and a grid for n elements.
+constexpr int kBlock = 256;
+inline unsigned grid_for(long long n) {
+  const long long blocks = (n + kBlock - 1) / kBlock;
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 2147483647LL ? 2147483647LL : blocks));
+}
+// The cuBLAS handle of the current device (created on first use, kept for the process).
+cublasHandle_t cublas_handle();
+}  // namespace cusbi::cuda

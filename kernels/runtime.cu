@@ -1,0 +1,109 @@
+// CUDA runtime glue: device queries, RAII-backing allocations, copies, fills, random fills and
+// the per-device cuBLAS handle.
+#include <mutex>
+
+#include "kernels/cuda_api.h"
+#include "kernels/cuda_check.cuh"
+#include "kernels/rng.h"
+
+namespace cusbi::cuda {
+
+bool built_with_cuda() { return true; }
+
+int device_count() noexcept {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return 0;
+  }
+  return count;
+}
+
+void set_device(int device) { CUSBI_CUDA_CHECK(cudaSetDevice(device)); }
+
+void* allocate(std::size_t bytes, int device) {
+  set_device(device);
+  void* pointer = nullptr;
+  const cudaError_t status = cudaMalloc(&pointer, bytes);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    CUSBI_FAIL("could not allocate " << bytes << " bytes on cuda:" << device << " ("
+                                     << cudaGetErrorString(status)
+                                     << "); use a smaller batch or free other GPU memory");
+  }
+  return pointer;
+}
+
+void release(void* pointer, int device) noexcept {
+  if (pointer == nullptr) return;
+  cudaSetDevice(device);
+  cudaFree(pointer);  // errors here cannot be reported: destructors never throw
+}
+
+void copy(void* dst, const void* src, std::size_t bytes, CopyKind kind) {
+  if (bytes == 0) return;
+  const cudaMemcpyKind k = kind == CopyKind::HostToDevice   ? cudaMemcpyHostToDevice
+                           : kind == CopyKind::DeviceToHost ? cudaMemcpyDeviceToHost
+                                                            : cudaMemcpyDeviceToDevice;
+  CUSBI_CUDA_CHECK(cudaMemcpy(dst, src, bytes, k));
+}
+
+__global__ void fill_kernel(float* data, int64_t n, float value) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    data[i] = value;
+}
+
+void fill(float* data, int64_t n, float value) {
+  if (n == 0) return;
+  fill_kernel<<<grid_for(n), kBlock>>>(data, n, value);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void synchronize(int device) {
+  set_device(device);
+  CUSBI_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+__global__ void fill_uniform_kernel(float* out, int64_t n, uint64_t seed, uint64_t offset,
+                                    float low, float high) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = low + (high - low) * kern::philox_uniform(seed, 0, offset + i);
+}
+
+__global__ void fill_normal_kernel(float* out, int64_t n, uint64_t seed, uint64_t offset) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = kern::philox_normal(seed, 0, offset + i);
+}
+
+void fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, float low, float high) {
+  if (n == 0) return;
+  fill_uniform_kernel<<<grid_for(n), kBlock>>>(out, n, seed, offset, low, high);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void fill_normal(float* out, int64_t n, uint64_t seed, uint64_t offset) {
+  if (n == 0) return;
+  fill_normal_kernel<<<grid_for(n), kBlock>>>(out, n, seed, offset);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+cublasHandle_t cublas_handle() {
+  constexpr int kMaxDevices = 64;
+  static cublasHandle_t handles[kMaxDevices] = {};
+  static std::mutex mutex;
+  int device = 0;
+  CUSBI_CUDA_CHECK(cudaGetDevice(&device));
+  std::lock_guard<std::mutex> lock(mutex);
+  if (handles[device] == nullptr) {
+    CUSBI_CUBLAS_CHECK(cublasCreate(&handles[device]));
+    // Deterministic results: no split-K atomics inside cuBLAS, full fp32 (no TF32) math.
+    CUSBI_CUBLAS_CHECK(cublasSetAtomicsMode(handles[device], CUBLAS_ATOMICS_NOT_ALLOWED));
+    CUSBI_CUBLAS_CHECK(cublasSetMathMode(handles[device], CUBLAS_DEFAULT_MATH));
+  }
+  return handles[device];
+}
+
+}  // namespace cusbi::cuda

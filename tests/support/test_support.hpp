@@ -1,0 +1,56 @@
+// Helpers shared by every test binary: GPU skipping, locating test data without absolute paths
+// of the build machine, and closeness checks with a stated tolerance.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cusbi/cusbi.hpp"
+
+// Skips (reported as skipped, never a silent pass) when no GPU is visible or CUDA is not built.
+#define CUSBI_REQUIRE_GPU()                                                  \
+  do {                                                                       \
+    if (!::cusbi::cuda_available()) GTEST_SKIP() << "no CUDA GPU visible";   \
+  } while (0)
+
+namespace cusbi::testing {
+
+// Test data folder: $CUSBI_TEST_DATA if set, else data/ next to the test executable
+// (tests/CMakeLists.txt copies tests/data there), so a carried build folder still works.
+inline std::filesystem::path data_dir() {
+  if (const char* env = std::getenv("CUSBI_TEST_DATA")) return env;
+  return std::filesystem::canonical("/proc/self/exe").parent_path() / "data";
+}
+
+// Max |a - b| / (atol + rtol |b|) over all elements must be <= 1.
+inline ::testing::AssertionResult all_close(const std::vector<float>& actual,
+                                            const std::vector<float>& expected, double atol,
+                                            double rtol) {
+  if (actual.size() != expected.size())
+    return ::testing::AssertionFailure()
+           << "sizes differ: " << actual.size() << " vs " << expected.size();
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const double a = actual[i], b = expected[i];
+    const bool both_nan = std::isnan(a) && std::isnan(b);
+    const bool same_inf = std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0);
+    if (both_nan || same_inf) continue;
+    if (!(std::fabs(a - b) <= atol + rtol * std::fabs(b)))
+      return ::testing::AssertionFailure() << "element " << i << ": " << a << " vs expected " << b
+                                           << " (atol " << atol << ", rtol " << rtol << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected,
+                                            double atol, double rtol) {
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shapes differ: " << shape_str(actual.shape())
+                                         << " vs " << shape_str(expected.shape());
+  return all_close(actual.to_vector(), expected.to_vector(), atol, rtol);
+}
+
+}  // namespace cusbi::testing
