@@ -1,5 +1,7 @@
 // Random tensors from the counter-based Philox stream (kernels/rng.h): the CPU loop and the CUDA
 // kernel evaluate the same function of (seed, offset + i), so both devices draw equal numbers.
+// The CPU loops run on OpenMP threads: each element depends on its index only, so the result
+// does not depend on the thread count.
 #include "cusbi/random.hpp"
 
 #include "cusbi/error.hpp"
@@ -17,6 +19,9 @@ void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
 
 namespace {
 Generator& pick(Generator* generator) { return generator ? *generator : default_generator(); }
+
+// Below this many elements the loop runs on one thread (thread start-up costs more).
+constexpr int64_t kParallelMin = 1 << 14;
 }  // namespace
 
 Tensor uniform(const Shape& shape, float low, float high, Device device, Generator* generator) {
@@ -27,7 +32,10 @@ Tensor uniform(const Shape& shape, float low, float high, Device device, Generat
   const uint64_t offset = g.advance(static_cast<uint64_t>(n));
   if (device.is_cpu()) {
     float* p = out.data();
-    for (int64_t i = 0; i < n; ++i) p[i] = low + (high - low) * kern::philox_uniform(g.seed(), 0, offset + i);
+    const uint64_t seed = g.seed();
+#pragma omp parallel for if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i)
+      p[i] = kern::philox_uniform_range(seed, 0, offset + static_cast<uint64_t>(i), low, high);
   } else {
     cuda::set_device(device.index());
     cuda::fill_uniform(out.data(), n, g.seed(), offset, low, high);
@@ -46,7 +54,10 @@ Tensor randn(const Shape& shape, Device device, Generator* generator) {
   const uint64_t offset = g.advance(static_cast<uint64_t>(n));
   if (device.is_cpu()) {
     float* p = out.data();
-    for (int64_t i = 0; i < n; ++i) p[i] = kern::philox_normal(g.seed(), 0, offset + i);
+    const uint64_t seed = g.seed();
+#pragma omp parallel for if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i)
+      p[i] = kern::philox_normal(seed, 0, offset + static_cast<uint64_t>(i));
   } else {
     cuda::set_device(device.index());
     cuda::fill_normal(out.data(), n, g.seed(), offset);

@@ -18,6 +18,7 @@ using std::abs;
 using std::cos;
 using std::exp;
 using std::fabs;
+using std::fma;
 using std::log;
 using std::log1p;
 using std::sqrt;

@@ -46,6 +46,13 @@ CUSBI_HD float philox_uniform(uint64_t seed, uint32_t stream, uint64_t index) {
   return uniform01(philox4x32(index, stream, seed).v[0]);
 }
 
+// Uniform in [low, high); one explicit fma so host and device round identically (nvcc would
+// contract a*b+c on the device while g++ in ISO mode does not).
+CUSBI_HD float philox_uniform_range(uint64_t seed, uint32_t stream, uint64_t index, float low,
+                                    float high) {
+  return fma(high - low, philox_uniform(seed, stream, index), low);
+}
+
 // Standard normal by Box-Muller from two words of one Philox block; u1 in (0, 1] so log is finite.
 // Computed in double so the CPU and the GPU agree to the last bit or nearly.
 CUSBI_HD float philox_normal(uint64_t seed, uint32_t stream, uint64_t index) {

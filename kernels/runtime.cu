@@ -69,7 +69,7 @@ __global__ void fill_uniform_kernel(float* out, int64_t n, uint64_t seed, uint64
                                     float low, float high) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x)
-    out[i] = low + (high - low) * kern::philox_uniform(seed, 0, offset + i);
+    out[i] = kern::philox_uniform_range(seed, 0, offset + i, low, high);
 }
 
 __global__ void fill_normal_kernel(float* out, int64_t n, uint64_t seed, uint64_t offset) {

@@ -114,7 +114,10 @@ class ResidualNet {
   void to(Device device);
 
   // inputs (B, in), context (B, C) (undefined when C == 0) -> (B, out). The result is a view of
-  // an internal workspace, valid until the next forward.
+  // an internal workspace, valid until the next forward. inputs and context are kept by
+  // reference (not copied) for backward: leave their values unchanged until then. The workspace
+  // grows only when a bigger batch arrives; a forward and backward at a batch seen before
+  // allocate nothing.
   Tensor forward(const Tensor& inputs, const Tensor& context = Tensor());
   // grad_output (B, out) for the last forward. Accumulates parameter gradients and returns the
   // gradient w.r.t. the inputs (B, in) (a workspace view). If grad_context is non-null it is
@@ -142,15 +145,18 @@ class Standardize {
   const Tensor& mean() const { return mean_; }
   const Tensor& std() const { return std_; }
   int64_t features() const { return mean_.numel(); }
-  float log_abs_det() const;  // -sum log std, constant per row
+  float log_abs_det() const { return log_abs_det_; }  // -sum log std, constant per row
   void to(Device device);
 
-  void forward(const Tensor& x, Tensor& y) const;              // (B, D) -> (B, D)
-  void inverse(const Tensor& y, Tensor& x) const;              // x = y * std + mean
-  void backward(const Tensor& dy, Tensor& dx) const;           // dx = dy / std
+  // All (B, D) on the statistics' device; the output may be the input (in place).
+  void forward(const Tensor& x, Tensor& y) const;     // y = (x - mean) / std
+  void inverse(const Tensor& y, Tensor& x) const;     // x = y * std + mean
+  void backward(const Tensor& dy, Tensor& dx) const;  // dx = dy / std
 
  private:
+  void apply(int mode, const Tensor& in, Tensor& out, const char* who) const;
   Tensor mean_, std_;
+  float log_abs_det_ = 0.0f;  // computed once, in double, when the statistics are set
 };
 
 }  // namespace cusbi

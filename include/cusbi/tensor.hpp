@@ -89,8 +89,9 @@ class Tensor {
 };
 
 // ---- elementwise ------------------------------------------------------------------------------
-// Binary ops broadcast by suffix: shapes equal, or one operand's shape is a trailing part of the
-// other's ((N, D) with (D,) or with ()), the usual case of adding a per-dimension vector.
+// Binary ops broadcast by suffix: shapes equal, or one operand's shape, leading 1s dropped, is a
+// trailing part of the other's ((N, D) with (D,), (1, D) or ()), the usual case of adding a
+// per-dimension vector. (N, 1) with (N, D) is rejected: reshape or expand explicitly.
 Tensor operator+(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a, const Tensor& b);
 Tensor operator*(const Tensor& a, const Tensor& b);

@@ -1,0 +1,12 @@
+// CPU-only build: the optimiser's CUDA entry points. Never reached through the public API (a
+// CUDA tensor cannot exist without CUDA), but defined so host/ links; each throws.
+#include "host/cuda_stub/no_cuda.hpp"
+#include "kernels/cuda_api.h"
+
+namespace cusbi::cuda {
+void adam_step(float*, const float*, float*, float*, int64_t, const kern::AdamScalars<float>&) {
+  no_cuda();
+}
+float grad_norm(const float*, int64_t) { no_cuda(); }
+float clip_grad_norm(float*, int64_t, float) { no_cuda(); }
+}  // namespace cusbi::cuda

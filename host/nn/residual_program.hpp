@@ -1,0 +1,209 @@
+// nflows' ResidualNet forward and backward, written once as a sequence of executor operations
+// (GEMMs, fused bias/ReLU/gating passes with their column sums) over flat parameter, gradient and
+// workspace buffers. Instantiated with cpu::CpuExec<float> (production CPU), nn::CudaExec
+// (production GPU) and cpu::CpuExec<double> (tests/gradcheck), so the paths cannot drift apart.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cusbi/nn.hpp"
+#include "host/nn/linear_ops.hpp"
+#include "kernels/nn.h"
+
+namespace cusbi::nn {
+
+// Where one Linear's parameters sit in a flat buffer; weight (out, in) row-major.
+struct LinearOffsets {
+  int64_t weight = 0, bias = 0, in = 0, out = 0;
+};
+
+struct ResidualNetLayout {
+  int64_t in = 0, context = 0, hidden = 0, out = 0, blocks = 0;
+  LinearOffsets initial, final_layer;
+  std::vector<LinearOffsets> context_layer, linear0, linear1;  // one per block
+};
+
+// Registers a ResidualNet's parameters in nflows' state_dict order under `prefix`.
+ResidualNetLayout register_residual_net(const ResidualNetOptions& options, ParameterSet& params,
+                                        const std::string& prefix);
+// The layout of a net already registered in `params` under `prefix`, found by name.
+ResidualNetLayout find_residual_net(const ResidualNetOptions& options, const ParameterSet& params,
+                                    const std::string& prefix);
+
+// Views into the workspace for one batch B. Forward keeps what backward reads.
+template <class T>
+struct ResidualNetBuffers {
+  T* h = nullptr;               // (B, H) residual stream; after forward, the last block's output
+  T* out = nullptr;             // (B, out)
+  std::vector<T*> r, u, z2, s;  // per block (B, H): ReLU(h_k), ReLU(Linear_1), Linear_2 - bias,
+                                // sigmoid gate (only with context)
+  T* dh = nullptr;              // (B, H) gradient w.r.t. the residual stream
+  T *dt = nullptr, *dg = nullptr, *du = nullptr, *dr = nullptr;  // (B, H) per-block temporaries
+  T* dx = nullptr;              // (B, in)
+  T* dc = nullptr;              // (B, C)
+  T* scratch = nullptr;         // column-sum partials
+};
+
+// Hands out the pieces of a workspace (or only counts them when base is null), each rounded up
+// to 16 elements so every matrix starts on a 64-byte boundary.
+template <class T>
+int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch, T* base,
+                                 ResidualNetBuffers<T>* b) {
+  int64_t used = 0;
+  auto take = [&](int64_t n) {
+    T* p = base ? base + used : nullptr;
+    used += (n + 15) / 16 * 16;
+    return p;
+  };
+  const int64_t bh = batch * l.hidden;
+  const bool gated = l.context > 0;
+  ResidualNetBuffers<T> tmp;
+  ResidualNetBuffers<T>& d = b ? *b : tmp;
+  d.r.resize(l.blocks);
+  d.u.resize(l.blocks);
+  d.z2.resize(l.blocks);
+  d.s.resize(l.blocks);
+  d.h = take(bh);
+  d.out = take(batch * l.out);
+  for (int64_t k = 0; k < l.blocks; ++k) {
+    d.r[k] = take(bh);
+    d.u[k] = take(bh);
+    d.z2[k] = take(bh);
+    d.s[k] = gated ? take(bh) : nullptr;
+  }
+  d.dh = take(bh);
+  d.du = take(bh);
+  d.dr = take(bh);
+  d.dt = gated ? take(bh) : nullptr;
+  d.dg = gated ? take(bh) : nullptr;
+  d.dx = take(batch * l.in);
+  d.dc = gated ? take(batch * l.context) : nullptr;
+  d.scratch = take(kern::colsum_scratch(batch, l.hidden > l.out ? l.hidden : l.out));
+  return used;
+}
+
+template <class Exec>
+class ResidualNetProgram {
+ public:
+  using T = typename Exec::Scalar;
+
+  explicit ResidualNetProgram(const ResidualNetLayout& layout) : l_(layout) {
+    carve_residual_workspace<T>(l_, 0, nullptr, &buf);  // sizes the per-block vectors once
+  }
+  const ResidualNetLayout& layout() const { return l_; }
+  static int64_t workspace_numel(const ResidualNetLayout& layout, int64_t batch) {
+    return carve_residual_workspace<T>(layout, batch, nullptr, nullptr);
+  }
+
+  // Points the program at flat parameters, gradients and a workspace of at least
+  // workspace_numel(batch) elements. Allocates nothing once constructed.
+  void bind(const T* params, T* grads, T* workspace, int64_t batch) {
+    p_ = params;
+    g_ = grads;
+    batch_ = batch;
+    carve_residual_workspace<T>(l_, batch, workspace, &buf);
+  }
+
+  // x (B, in), c (B, C) (null when C == 0) -> buf.out (B, out).
+  void forward(Exec& ex, const T* x, const T* c) {
+    initial_forward(ex, x, c);
+    for (int64_t k = 0; k < l_.blocks; ++k) block_forward(ex, k, c);
+    linear_forward(ex, p_ + l_.final_layer.weight, p_ + l_.final_layer.bias, batch_, l_.hidden,
+                   l_.out, buf.h, buf.out);
+  }
+
+  // For the x, c of the last forward and dout (B, out): accumulates parameter gradients and
+  // writes buf.dx (B, in) and buf.dc (B, C).
+  void backward(Exec& ex, const T* x, const T* c, const T* dout) {
+    const LinearOffsets& f = l_.final_layer;
+    linear_backward(ex, p_ + f.weight, g_ + f.weight, g_ + f.bias, batch_, l_.hidden, l_.out,
+                    buf.h, dout, buf.dh, false, buf.scratch);
+    pending_dr = pending_r = nullptr;
+    dc_written = false;
+    for (int64_t k = l_.blocks - 1; k >= 0; --k) block_backward(ex, k, c);
+    initial_backward(ex, x, c);
+  }
+
+  // h = [x ; c] W0^T + b0 without materialising the concatenation: W0's column blocks are
+  // strided views. Also r_0 = ReLU(h), the first block's input.
+  void initial_forward(Exec& ex, const T* x, const T* c) {
+    const LinearOffsets& w = l_.initial;
+    const int64_t B = batch_, H = l_.hidden, I = l_.in, C = l_.context, ld = I + C;
+    ex.gemm(false, true, B, H, I, x, I, p_ + w.weight, ld, T(0), buf.h, H);
+    if (C > 0) ex.gemm(false, true, B, H, C, c, C, p_ + w.weight + I, ld, T(1), buf.h, H);
+    const bool relu = l_.blocks > 0;
+    ex.bias_act(relu ? kern::BiasAct::kBiasAndRelu : kern::BiasAct::kBias, B, H, buf.h,
+                p_ + w.bias, relu ? buf.r[0] : nullptr);
+  }
+
+  // Block k: reads buf.r[k] = ReLU(h), updates buf.h in place, writes buf.r[k + 1].
+  void block_forward(Exec& ex, int64_t k, const T* c) {
+    const LinearOffsets &w1 = l_.linear0[k], &w2 = l_.linear1[k];
+    const int64_t B = batch_, H = l_.hidden, C = l_.context;
+    T* s = C > 0 ? buf.s[k] : nullptr;
+    if (C > 0)
+      ex.gemm(false, true, B, H, C, c, C, p_ + l_.context_layer[k].weight, C, T(0), s, H);
+    ex.gemm(false, true, B, H, H, buf.r[k], H, p_ + w1.weight, H, T(0), buf.u[k], H);
+    ex.bias_act(kern::BiasAct::kBiasRelu, B, H, buf.u[k], p_ + w1.bias, static_cast<T*>(nullptr));
+    ex.gemm(false, true, B, H, H, buf.u[k], H, p_ + w2.weight, H, T(0), buf.z2[k], H);
+    ex.gate_forward(B, H, buf.h, buf.z2[k], p_ + w2.bias, s,
+                    C > 0 ? p_ + l_.context_layer[k].bias : nullptr,
+                    k + 1 < l_.blocks ? buf.r[k + 1] : nullptr);
+  }
+
+  // Block k backward for buf.dh = gradient w.r.t. its output. The ReLU backward of its input
+  // is left pending (pending_dr, pending_r) and fused into the next pass below it.
+  void block_backward(Exec& ex, int64_t k, const T* c) {
+    const LinearOffsets &w1 = l_.linear0[k], &w2 = l_.linear1[k];
+    const int64_t B = batch_, H = l_.hidden, C = l_.context;
+    const bool gated = C > 0;
+    T* gate_bias_grad = gated ? g_ + l_.context_layer[k].bias : nullptr;
+    ex.gate_backward(B, H, buf.dh, pending_dr, pending_r, buf.z2[k], p_ + w2.bias,
+                     gated ? buf.s[k] : nullptr, buf.dt, buf.dg, g_ + w2.bias, gate_bias_grad,
+                     buf.scratch);
+    const T* dt = gated ? buf.dt : buf.dh;
+    ex.gemm(true, false, H, H, B, dt, H, buf.u[k], H, T(1), g_ + w2.weight, H);
+    ex.gemm(false, false, B, H, H, dt, H, p_ + w2.weight, H, T(0), buf.du, H);
+    if (gated) {
+      const LinearOffsets& wc = l_.context_layer[k];
+      ex.gemm(true, false, H, C, B, buf.dg, H, c, C, T(1), g_ + wc.weight, C);
+      ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0), buf.dc,
+              C);
+      dc_written = true;
+    }
+    ex.relu_backward_colsum(B, H, buf.du, buf.u[k], g_ + w1.bias, buf.scratch);
+    ex.gemm(true, false, H, H, B, buf.du, H, buf.r[k], H, T(1), g_ + w1.weight, H);
+    ex.gemm(false, false, B, H, H, buf.du, H, p_ + w1.weight, H, T(0), buf.dr, H);
+    pending_dr = buf.dr;
+    pending_r = buf.r[k];
+  }
+
+  void initial_backward(Exec& ex, const T* x, const T* c) {
+    const LinearOffsets& w = l_.initial;
+    const int64_t B = batch_, H = l_.hidden, I = l_.in, C = l_.context, ld = I + C;
+    ex.gate_backward(B, H, buf.dh, pending_dr, pending_r, nullptr, nullptr, nullptr, nullptr,
+                     nullptr, g_ + w.bias, nullptr, buf.scratch);
+    pending_dr = pending_r = nullptr;
+    ex.gemm(true, false, H, I, B, buf.dh, H, x, I, T(1), g_ + w.weight, ld);
+    ex.gemm(false, false, B, I, H, buf.dh, H, p_ + w.weight, ld, T(0), buf.dx, I);
+    if (C > 0) {
+      ex.gemm(true, false, H, C, B, buf.dh, H, c, C, T(1), g_ + w.weight + I, ld);
+      ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0),
+              buf.dc, C);
+    }
+  }
+
+  ResidualNetBuffers<T> buf;
+  const T* pending_dr = nullptr;  // ReLU backward owed by the pass below: dh += relu_grad(dr, r)
+  const T* pending_r = nullptr;
+  bool dc_written = false;        // the first context-gradient GEMM overwrites, later ones add
+
+ private:
+  ResidualNetLayout l_;
+  const T* p_ = nullptr;
+  T* g_ = nullptr;
+  int64_t batch_ = 0;
+};
+
+}  // namespace cusbi::nn

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# One command for a GPU machine (H100/H200), no network needed:
+#   bash scripts/gpu_check.sh [build-dir]      (default: build)
+# Uses the given build folder, or configures and builds a CUDA one with Ninja when it is absent;
+# runs the parity tests, then every test binary, then the CUDA micro benchmarks, and prints a
+# summary table last. The build folder may come from another machine: ctest files hold that
+# machine's absolute paths, so the test binaries are run directly, and test data is taken from
+# the copied build/tests/data or else from this checkout's tests/data (CUSBI_TEST_DATA).
+# Exit status: non-zero if a test failed or crashed, or if the GPU tests were skipped on a GPU.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-build}
+[[ $build = /* ]] || build="$repo/$build"
+min_time=${CUSBI_BENCH_MIN_TIME:-0.05}  # seconds per benchmark: enough for a stable rate
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
+echo "== GPU: ${gpu:-none visible}"
+
+if [[ ! -d $build/tests ]]; then
+  echo "== no build at $build: configuring a CUDA build (this takes a few minutes)"
+  cmake -S "$repo" -B "$build" -G Ninja -DCUSBI_CUDA=ON >"$work/configure.log" 2>&1 ||
+    { cat "$work/configure.log"; exit 1; }
+  cmake --build "$build" -j "$(nproc)" >"$work/build.log" 2>&1 ||
+    { tail -n 50 "$work/build.log"; exit 1; }
+fi
+
+if [[ -d $build/tests/data ]]; then
+  export CUSBI_TEST_DATA=${CUSBI_TEST_DATA:-$build/tests/data}
+else
+  export CUSBI_TEST_DATA=${CUSBI_TEST_DATA:-$repo/tests/data}
+fi
+echo "== test data: $CUSBI_TEST_DATA"
+
+# Shared libraries a binary needs but this machine lacks (e.g. libbenchmark, a CUDA runtime of
+# another version), so such a binary is reported by name instead of failing obscurely.
+missing_libs() { ldd "$1" 2>/dev/null | awk '/not found/ { printf "%s ", $1 }'; }
+
+# ---- tests: parity first (the CUDA-vs-CPU agreement this script exists for), then the rest ----
+summary=()
+any_failed=0
+gpu_tests_skipped=0
+gtest_count() {  # gtest_count <PASSED|FAILED|SKIPPED> <log>: the count in gtest's summary
+  local n
+  n=$(grep -oE "^\[  $1 *\] [0-9]+ tests?" "$2" | head -n 1 | grep -oE '[0-9]+')
+  echo "${n:-0}"
+}
+run_suite() {  # run_suite <binary>: runs it, records passed/failed/skipped from gtest's summary
+  local binary=$1 name log status passed failed skipped
+  name=$(basename "$binary")
+  log="$work/$name.log"
+  echo "== $name"
+  local missing
+  missing=$(missing_libs "$binary")
+  if [[ -n $missing ]]; then
+    echo "cannot run $name: missing shared libraries: $missing"
+    any_failed=1
+    summary+=("$(printf '%-26s %s' "$name" "not run: missing $missing")")
+    return
+  fi
+  timeout 600 "$binary" --gtest_brief=1 >"$log" 2>&1
+  status=$?
+  tail -n 25 "$log"
+  passed=$(gtest_count PASSED "$log")
+  failed=$(gtest_count FAILED "$log")
+  skipped=$(gtest_count SKIPPED "$log")
+  if ((status != 0)); then
+    any_failed=1
+    ((failed == 0)) && failed="exit $status"
+  fi
+  [[ $name = *parity* && -n $gpu && $skipped != 0 ]] && gpu_tests_skipped=1
+  summary+=("$(printf '%-26s %8s %8s %8s' "$name" "$passed" "$failed" "$skipped")")
+}
+
+suites=()
+[[ -x $build/tests/cusbi_parity_tests ]] && suites+=("$build/tests/cusbi_parity_tests")
+for binary in "$build"/tests/cusbi_*_tests; do
+  [[ -x $binary && $binary != *cusbi_parity_tests ]] && suites+=("$binary")
+done
+((${#suites[@]} > 0)) || { echo "no test binaries under $build/tests"; exit 1; }
+for binary in "${suites[@]}"; do run_suite "$binary"; done
+
+# ---- the main example on the best device ----
+quickstart=""
+if [[ -x $build/examples/quickstart ]]; then
+  echo "== examples/quickstart"
+  timeout 300 "$build/examples/quickstart" | tee "$work/quickstart.log"
+  quickstart=$(grep -E '^(cusbi quickstart on|wall time)' "$work/quickstart.log" | paste -sd ';')
+fi
+
+# ---- CUDA micro benchmarks (CSV kept for the summary) ----
+bench_rows=()
+for binary in "$build"/bench/bench_*; do
+  [[ -x $binary ]] || continue
+  echo "== $(basename "$binary") (CUDA only)"
+  missing=$(missing_libs "$binary")
+  if [[ -n $missing ]]; then
+    bench_rows+=("$(basename "$binary"): not run, missing shared libraries: $missing")
+    continue
+  fi
+  csv="$work/$(basename "$binary").csv"
+  timeout 300 "$binary" --benchmark_filter=cuda --benchmark_min_time="$min_time" \
+    --benchmark_out="$csv" --benchmark_out_format=csv || any_failed=1
+  [[ -f $csv ]] || continue
+  # Columns by header name: the user counters (GFLOP, GB; per second) are appended per binary.
+  while IFS= read -r row; do bench_rows+=("$row"); done < <(awk -F, '
+    /^name,/ { for (i = 1; i <= NF; i++) { gsub(/"/, "", $i); col[$i] = i }; header = 1; next }
+    header {
+      name = $col["name"]; gsub(/"/, "", name); sub(/\/real_time$/, "", name)
+      if ($col["error_occurred"] == "true") { printf "%-58s %s\n", name, "skipped"; next }
+      rate = ("GFLOP" in col && $col["GFLOP"] != "") ? sprintf("%8.1f GFLOP/s", $col["GFLOP"]) \
+           : ("GB" in col && $col["GB"] != "") ? sprintf("%8.1f GB/s", $col["GB"]) : ""
+      printf "%-58s %12.3g items/s %s\n", name, $col["items_per_second"], rate
+    }' "$csv")
+done
+
+# ---- summary ----
+echo
+echo "================ cusbi GPU check: ${gpu:-no GPU visible} ================"
+printf '%-26s %8s %8s %8s\n' "test binary" "passed" "failed" "skipped"
+printf '%s\n' "${summary[@]}"
+[[ -n $quickstart ]] && echo "quickstart: $quickstart"
+if ((${#bench_rows[@]} > 0)); then
+  echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples or parameters):"
+  printf '%s\n' "${bench_rows[@]}"
+fi
+if ((gpu_tests_skipped)); then
+  echo "FAIL: a GPU is visible but parity tests were skipped (is this a CPU-only build?)"
+  exit 1
+fi
+((any_failed)) && { echo "FAIL: see the logs above"; exit 1; }
+echo "ALL PASSED"

@@ -1,0 +1,135 @@
+// ResidualNet's contract around its workspace: bad calls throw cusbi::Error saying what to fix,
+// a steady-state forward+backward allocates nothing, and repeated runs give identical bits
+// (bias gradients reduced in a fixed order, also on the multi-threaded path).
+#include <string>
+#include <vector>
+
+#include "host/allocation_counter.hpp"
+#include "support/test_support.hpp"
+
+namespace cusbi {
+namespace {
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+#define EXPECT_ERROR_HAS(expr, text)                                             \
+  do {                                                                           \
+    const std::string msg_ = error_of([&] { expr; });                            \
+    EXPECT_NE(msg_.find(text), std::string::npos) << "message was: " << msg_;    \
+  } while (0)
+
+TEST(ResidualNetErrors, ShapeMismatchesSayWhatToPass) {
+  Generator gen(0);
+  ResidualNet net({2, 3, 8, 4, 2}, Device::cpu(), &gen);
+  const Device cpu = Device::cpu();
+  const Tensor x = Tensor::zeros({5, 2}, cpu), c = Tensor::zeros({5, 4}, cpu);
+  EXPECT_ERROR_HAS(net.backward(Tensor::zeros({5, 3}, cpu)), "call forward first");
+  EXPECT_ERROR_HAS(net.forward(Tensor::zeros({5, 3}, cpu), c),
+                   "inputs has shape (5, 3), expected (batch, 2)");
+  EXPECT_ERROR_HAS(net.forward(x, Tensor::zeros({5, 3}, cpu)),
+                   "context has shape (5, 3), expected (batch, 4)");
+  EXPECT_ERROR_HAS(net.forward(x), "built with context_features = 4");
+  EXPECT_ERROR_HAS(net.forward(x, Tensor::zeros({6, 4}, cpu)),
+                   "context has 6 rows but inputs have 5");
+  EXPECT_ERROR_HAS(net.forward(Tensor::zeros({10}, cpu), c), "inputs has shape (10,)");
+  net.forward(x, c);
+  EXPECT_ERROR_HAS(net.backward(Tensor::zeros({4, 3}, cpu)), "the last forward had batch 5");
+  EXPECT_ERROR_HAS(net.backward(Tensor::zeros({5, 2}, cpu)),
+                   "grad_output has shape (5, 2), expected (5, 3)");
+
+  ResidualNet plain({2, 3, 8, 0, 1}, Device::cpu(), &gen);
+  EXPECT_ERROR_HAS(plain.forward(x, c), "built without context");
+  EXPECT_ERROR_HAS(ResidualNet({0, 3, 8, 0, 1}, Device::cpu(), &gen), "in_features");
+}
+
+TEST(LinearErrors, ShapeMismatchesSayWhatToPass) {
+  ParameterSet ps;
+  Linear lin(ps, "l", 3, 2);
+  Generator gen(0);
+  ps.materialize(Device::cpu(), gen);
+  Tensor y = Tensor::zeros({4, 2}, Device::cpu());
+  EXPECT_ERROR_HAS(lin.forward(ps, Tensor::zeros({4, 2}, Device::cpu()), y),
+                   "x has shape (4, 2), expected (batch, 3)");
+  EXPECT_ERROR_HAS(lin.forward(ps, Tensor::zeros({5, 3}, Device::cpu()), y),
+                   "y has shape (4, 2), expected (5, 2)");
+  Tensor dx = Tensor::zeros({4, 2}, Device::cpu());
+  EXPECT_ERROR_HAS(lin.backward(ps, Tensor::zeros({4, 3}, Device::cpu()), y, &dx),
+                   "dx has shape (4, 2), expected (4, 3)");
+  Tensor r = Tensor::zeros({3}, Device::cpu());
+  EXPECT_ERROR_HAS(relu_forward(Tensor::zeros({4}, Device::cpu()), r), "relu_forward");
+}
+
+// One training-like step: forward, backward with a gradient that depends on the output.
+void step(ResidualNet& net, const Tensor& x, const Tensor& c, Tensor& grad) {
+  const Tensor out = net.forward(x, c);
+  grad.copy_(out);
+  Tensor grad_context;
+  net.backward(grad, &grad_context);
+}
+
+TEST(ResidualNetWorkspace, SteadyStateAllocatesNothing) {
+  Generator gen(2);
+  ResidualNet net({3, 5, 16, 4, 2}, Device::cpu(), &gen);
+  const Tensor x = randn({300, 3}, Device::cpu(), &gen), c = randn({300, 4}, Device::cpu(), &gen);
+  Tensor grad = Tensor::empty({300, 5}, Device::cpu());
+  step(net, x, c, grad);  // sizes the workspace
+  const int64_t before = detail::allocation_count();
+  for (int i = 0; i < 3; ++i) step(net, x, c, grad);
+  EXPECT_EQ(detail::allocation_count(), before) << "a repeated step allocated";
+  // A smaller batch reuses the same workspace.
+  Tensor small_grad = grad.slice_rows(0, 100);
+  step(net, x.slice_rows(0, 100), c.slice_rows(0, 100), small_grad);
+  EXPECT_EQ(detail::allocation_count(), before) << "a smaller batch allocated";
+  // A bigger batch grows it once, and only once.
+  const Tensor x2 = randn({400, 3}, Device::cpu(), &gen), c2 = randn({400, 4}, Device::cpu(), &gen);
+  Tensor grad2 = Tensor::empty({400, 5}, Device::cpu());
+  const int64_t before_growth = detail::allocation_count();
+  step(net, x2, c2, grad2);
+  step(net, x2, c2, grad2);
+  EXPECT_EQ(detail::allocation_count(), before_growth + 1);
+}
+
+TEST(ResidualNetWorkspace, RepeatedRunsGiveIdenticalBits) {
+  // B * H >= 16384 takes the multi-threaded path with chunked column sums.
+  const int64_t B = 1100;
+  Generator gen(4);
+  ResidualNet net({3, 29, 50, 5, 2}, Device::cpu(), &gen);
+  const Tensor x = randn({B, 3}, Device::cpu(), &gen), c = randn({B, 5}, Device::cpu(), &gen);
+  const Tensor g = randn({B, 29}, Device::cpu(), &gen);
+  std::vector<std::vector<float>> grads, outs;
+  for (int run = 0; run < 2; ++run) {
+    net.zero_grad();
+    outs.push_back(net.forward(x, c).to_vector());
+    Tensor gc;
+    net.backward(g, &gc);
+    grads.push_back(net.gradients().to_vector());
+    grads.push_back(gc.to_vector());
+  }
+  EXPECT_EQ(outs[0], outs[1]);
+  EXPECT_EQ(grads[0], grads[2]);
+  EXPECT_EQ(grads[1], grads[3]);
+}
+
+TEST(ResidualNetWorkspace, EmptyBatchIsANoOp) {
+  Generator gen(5);
+  ResidualNet net({2, 3, 4, 1, 1}, Device::cpu(), &gen);
+  const Tensor out = net.forward(Tensor::zeros({0, 2}, Device::cpu()),
+                                 Tensor::zeros({0, 1}, Device::cpu()));
+  EXPECT_EQ(out.shape(), Shape({0, 3}));
+  Tensor gc;
+  const Tensor dx = net.backward(Tensor::zeros({0, 3}, Device::cpu()), &gc);
+  EXPECT_EQ(dx.shape(), Shape({0, 2}));
+  EXPECT_EQ(gc.shape(), Shape({0, 1}));
+  EXPECT_EQ(net.gradients().to_vector(), std::vector<float>(net.gradients().numel(), 0.0f));
+}
+
+}  // namespace
+}  // namespace cusbi
