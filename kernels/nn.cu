@@ -205,8 +205,8 @@ void launch_colsum(const Op& op, int64_t rows, int64_t cols, float* out0, float*
 void nn_gate_backward(int64_t rows, int64_t cols, float* dh, const float* dr, const float* r,
                       const float* z, const float* bz, const float* s, float* dt, float* dg,
                       float* db_z, float* db_g, float* scratch) {
-  launch_colsum(GateBackwardOp{dh, dr, r, z, bz, s, dt, dg}, rows, cols, db_z,
-                s ? db_g : nullptr, scratch);
+  launch_colsum(GateBackwardOp{dh, dr, r, z, bz, s, dt, dg}, rows, cols, db_z, s ? db_g : nullptr,
+                scratch);
 }
 
 void nn_relu_backward_colsum(int64_t rows, int64_t cols, float* du, const float* u, float* db,
@@ -256,8 +256,7 @@ __global__ void standardize_kernel(kern::StandardizeMode mode, int64_t rows, int
 void nn_standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const float* in,
                     const float* mean, const float* std, float* out) {
   if (rows == 0 || cols == 0) return;
-  standardize_kernel<<<tile_grid(rows, cols), tile_block()>>>(mode, rows, cols, in, mean, std,
-                                                               out);
+  standardize_kernel<<<tile_grid(rows, cols), tile_block()>>>(mode, rows, cols, in, mean, std, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

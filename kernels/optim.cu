@@ -89,8 +89,9 @@ __global__ void scale_kernel(float* __restrict__ x, int64_t n,
     x[i] *= coef;
 }
 
-// Per-device scratch: a NormResult followed by one double per chunk. Grows, never shrinks; the
-// mutex also serialises users of one buffer across host threads.
+// Per-device scratch: a NormResult followed by one double per chunk. Grows, never shrinks, and is
+// deliberately never freed (freeing at static destruction could run after the CUDA runtime has
+// shut down); the mutex also serialises users of one buffer across host threads.
 struct Scratch {
   void* memory = nullptr;
   int64_t capacity_chunks = 0;
@@ -116,12 +117,16 @@ Scratch& scratch_for(int device, int64_t num_chunks) {
   return s;
 }
 
-// Runs both passes; leaves the result on the device and returns where it is.
-NormResult* launch_norm(const float* x, int64_t n, float max_norm, Scratch& s) {
+int64_t norm_chunks(int64_t n) {
   const int64_t num_chunks = n == 0 ? 1 : kern::ceil_div(n, kern::kNormChunk);
   CUSBI_CHECK(num_chunks <= 2147483647LL, "cannot take the norm of "
                                               << n << " elements in one call (at most "
                                               << 2147483647LL * kern::kNormChunk << ")");
+  return num_chunks;
+}
+
+// Runs both passes; leaves the result on the device and returns where it is.
+NormResult* launch_norm(const float* x, int64_t n, float max_norm, int64_t num_chunks, Scratch& s) {
   auto* result = static_cast<NormResult*>(s.memory);
   auto* partials = reinterpret_cast<double*>(result + 1);
   chunk_sumsq_kernel<<<unsigned(num_chunks), kern::kNormLanes>>>(x, n, partials);
@@ -131,10 +136,11 @@ NormResult* launch_norm(const float* x, int64_t n, float max_norm, Scratch& s) {
   return result;
 }
 
-float read_norm(const NormResult* result) {
-  float norm = 0.0f;
-  copy(&norm, &result->norm, sizeof(float), CopyKind::DeviceToHost);
-  return norm;
+template <typename T>
+T read_back(const T* device_value) {
+  T value{};
+  copy(&value, device_value, sizeof(T), CopyKind::DeviceToHost);
+  return value;
 }
 
 int current_device() {
@@ -152,23 +158,25 @@ void adam_step(float* params, const float* grads, float* exp_avg, float* exp_avg
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
-float grad_norm(const float* x, int64_t n) {
+double sum_of_squares(const float* x, int64_t n) {
   const int device = current_device();
+  const int64_t num_chunks = norm_chunks(n);
   std::lock_guard<std::mutex> lock(g_scratch_mutex);
-  Scratch& s = scratch_for(device, n == 0 ? 1 : kern::ceil_div(n, kern::kNormChunk));
-  return read_norm(launch_norm(x, n, 0.0f, s));
+  Scratch& s = scratch_for(device, num_chunks);
+  return read_back(&launch_norm(x, n, 0.0f, num_chunks, s)->sumsq);
 }
 
 float clip_grad_norm(float* x, int64_t n, float max_norm) {
   const int device = current_device();
+  const int64_t num_chunks = norm_chunks(n);
   std::lock_guard<std::mutex> lock(g_scratch_mutex);
-  Scratch& s = scratch_for(device, n == 0 ? 1 : kern::ceil_div(n, kern::kNormChunk));
-  const NormResult* result = launch_norm(x, n, max_norm, s);
+  Scratch& s = scratch_for(device, num_chunks);
+  const NormResult* result = launch_norm(x, n, max_norm, num_chunks, s);
   if (n > 0) {
     scale_kernel<<<grid_for(n), kBlock>>>(x, n, result);
     CUSBI_CUDA_CHECK_LAUNCH();
   }
-  return read_norm(result);
+  return read_back(&result->norm);
 }
 
 }  // namespace cusbi::cuda

@@ -160,29 +160,29 @@ void gate_backward(int64_t rows, int64_t cols, T* dh, const T* dr, const T* r, c
                    const T* bz, const T* s, T* dt, T* dg, T* db_z, T* db_g, T* scratch) {
   chunked_colsum(rows, cols, db_z, s ? db_g : nullptr, scratch,
                  [=](int64_t r0, int64_t r1, T* acc_z, T* acc_g) {
-    for (int64_t i = r0; i < r1; ++i) {
-      T* dhi = dh + i * cols;
-      if (dr) {
-        const T* dri = dr + i * cols;
-        const T* ri = r + i * cols;
-        for (int64_t j = 0; j < cols; ++j) dhi[j] += kern::relu_grad(dri[j], ri[j]);
-      }
-      if (s) {
-        const T* zi = z + i * cols;
-        const T* si = s + i * cols;
-        T* dti = dt + i * cols;
-        T* dgi = dg + i * cols;
-        for (int64_t j = 0; j < cols; ++j)
-          kern::gated_branch_grad(dhi[j], zi[j], bz[j], si[j], &dti[j], &dgi[j]);
-        if (acc_z)
-          for (int64_t j = 0; j < cols; ++j) acc_z[j] += dti[j];
-        if (acc_g)
-          for (int64_t j = 0; j < cols; ++j) acc_g[j] += dgi[j];
-      } else if (acc_z) {
-        for (int64_t j = 0; j < cols; ++j) acc_z[j] += dhi[j];
-      }
-    }
-  });
+                   for (int64_t i = r0; i < r1; ++i) {
+                     T* dhi = dh + i * cols;
+                     if (dr) {
+                       const T* dri = dr + i * cols;
+                       const T* ri = r + i * cols;
+                       for (int64_t j = 0; j < cols; ++j) dhi[j] += kern::relu_grad(dri[j], ri[j]);
+                     }
+                     if (s) {
+                       const T* zi = z + i * cols;
+                       const T* si = s + i * cols;
+                       T* dti = dt + i * cols;
+                       T* dgi = dg + i * cols;
+                       for (int64_t j = 0; j < cols; ++j)
+                         kern::gated_branch_grad(dhi[j], zi[j], bz[j], si[j], &dti[j], &dgi[j]);
+                       if (acc_z)
+                         for (int64_t j = 0; j < cols; ++j) acc_z[j] += dti[j];
+                       if (acc_g)
+                         for (int64_t j = 0; j < cols; ++j) acc_g[j] += dgi[j];
+                     } else if (acc_z) {
+                       for (int64_t j = 0; j < cols; ++j) acc_z[j] += dhi[j];
+                     }
+                   }
+                 });
 }
 
 // du = relu_grad(du, u) in place (u is the ReLU's output) and db += colsum(du).
@@ -190,15 +190,15 @@ template <class T>
 void relu_backward_colsum(int64_t rows, int64_t cols, T* du, const T* u, T* db, T* scratch) {
   chunked_colsum(rows, cols, db, static_cast<T*>(nullptr), scratch,
                  [=](int64_t r0, int64_t r1, T* acc, T*) {
-    for (int64_t i = r0; i < r1; ++i) {
-      T* dui = du + i * cols;
-      const T* ui = u + i * cols;
-      for (int64_t j = 0; j < cols; ++j) {
-        dui[j] = kern::relu_grad(dui[j], ui[j]);
-        acc[j] += dui[j];
-      }
-    }
-  });
+                   for (int64_t i = r0; i < r1; ++i) {
+                     T* dui = du + i * cols;
+                     const T* ui = u + i * cols;
+                     for (int64_t j = 0; j < cols; ++j) {
+                       dui[j] = kern::relu_grad(dui[j], ui[j]);
+                       acc[j] += dui[j];
+                     }
+                   }
+                 });
 }
 
 // db += colsum(dy), dy (rows, cols).
@@ -206,9 +206,9 @@ template <class T>
 void colsum(int64_t rows, int64_t cols, const T* dy, T* db, T* scratch) {
   chunked_colsum(rows, cols, db, static_cast<T*>(nullptr), scratch,
                  [=](int64_t r0, int64_t r1, T* acc, T*) {
-    for (int64_t i = r0; i < r1; ++i)
-      for (int64_t j = 0; j < cols; ++j) acc[j] += dy[i * cols + j];
-  });
+                   for (int64_t i = r0; i < r1; ++i)
+                     for (int64_t j = 0; j < cols; ++j) acc[j] += dy[i * cols + j];
+                 });
 }
 
 template <class T>
@@ -227,8 +227,8 @@ void relu_backward(int64_t n, const T* x, const T* dy, T* dx) {
 
 // out = standardize_element(mode, in, mean_j, std_j) for in, out (rows, cols).
 template <class T>
-void standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const T* in,
-                 const T* mean, const T* std, T* out) {
+void standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const T* in, const T* mean,
+                 const T* std, T* out) {
   for_row_chunks(rows, cols, [=](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i)
       for (int64_t j = 0; j < cols; ++j)
@@ -240,8 +240,8 @@ void standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const T
 template <class T>
 struct CpuExec {
   using Scalar = T;
-  void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
-            const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+            int64_t ldb, T beta, T* c, int64_t ldc) {
     cpu::gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
   }
   void bias_act(kern::BiasAct mode, int64_t rows, int64_t cols, T* y, const T* bias, T* r) {

@@ -7,6 +7,6 @@ namespace cusbi::cuda {
 void adam_step(float*, const float*, float*, float*, int64_t, const kern::AdamScalars<float>&) {
   no_cuda();
 }
-float grad_norm(const float*, int64_t) { no_cuda(); }
+double sum_of_squares(const float*, int64_t) { no_cuda(); }
 float clip_grad_norm(float*, int64_t, float) { no_cuda(); }
 }  // namespace cusbi::cuda

@@ -234,3 +234,5 @@ std::map<std::string, std::string> load_safetensors_metadata(const fs::path& pat
 }
 
 }  // namespace cusbi
+
+#undef CUSBI_FILE_CHECK

@@ -15,8 +15,8 @@ namespace cusbi::nn {
 // t must be a defined (rows, cols) matrix; rows < 0 accepts any row count.
 inline void check_matrix(const Tensor& t, const char* who, const char* what, int64_t rows,
                          int64_t cols) {
-  CUSBI_CHECK(t.defined(), who << ": " << what << " is undefined; pass a (batch, " << cols
-                               << ") tensor");
+  CUSBI_CHECK(t.defined(),
+              who << ": " << what << " is undefined; pass a (batch, " << cols << ") tensor");
   CUSBI_CHECK(t.dim() == 2 && t.size(1) == cols && (rows < 0 || t.size(0) == rows),
               who << ": " << what << " has shape " << shape_str(t.shape()) << ", expected ("
                   << (rows < 0 ? std::string("batch") : std::to_string(rows)) << ", " << cols

@@ -18,8 +18,8 @@ struct CudaExec {
                 float* r) {
     cuda::nn_bias_act(mode, rows, cols, y, bias, r);
   }
-  void gate_forward(int64_t rows, int64_t cols, float* h, const float* z, const float* bz,
-                    float* g, const float* bg, float* r) {
+  void gate_forward(int64_t rows, int64_t cols, float* h, const float* z, const float* bz, float* g,
+                    const float* bg, float* r) {
     cuda::nn_gate_forward(rows, cols, h, z, bz, g, bg, r);
   }
   void gate_backward(int64_t rows, int64_t cols, float* dh, const float* dr, const float* r,

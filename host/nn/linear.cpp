@@ -17,8 +17,9 @@ Linear::Linear(ParameterSet& params, const std::string& name, int64_t in_feature
   // torch.nn.Linear's reset_parameters: kaiming_uniform(a = sqrt(5)) gives U(+-1/sqrt(fan_in))
   // for the weight, and the bias uses the same bound (0 when fan_in is 0).
   const float bound =
-      init_bound >= 0.0f ? init_bound
-                         : (in_features > 0 ? 1.0f / std::sqrt(static_cast<float>(in_features)) : 0.0f);
+      init_bound >= 0.0f
+          ? init_bound
+          : (in_features > 0 ? 1.0f / std::sqrt(static_cast<float>(in_features)) : 0.0f);
   const std::string prefix = name.empty() ? std::string() : name + ".";
   weight_ = params.add(prefix + "weight", {out_features, in_features}, bound);
   bias_ = params.add(prefix + "bias", {out_features}, bound);

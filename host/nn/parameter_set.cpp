@@ -10,7 +10,8 @@ namespace cusbi {
 
 ParamSlot ParameterSet::add(const std::string& name, const Shape& shape, float init_bound) {
   CUSBI_CHECK(!materialized(), "cannot add parameter '"
-                                   << name << "' after the ParameterSet was materialized; "
+                                   << name
+                                   << "' after the ParameterSet was materialized; "
                                       "register every layer before calling materialize()");
   CUSBI_CHECK(!name.empty(), "a parameter needs a non-empty name (its state_dict key)");
   for (const Entry& e : entries_)
@@ -19,9 +20,9 @@ ParamSlot ParameterSet::add(const std::string& name, const Shape& shape, float i
                                                  "unique name or prefix");
   for (int64_t d : shape)
     CUSBI_CHECK(d >= 0, "parameter '" << name << "' has invalid shape " << shape_str(shape));
-  CUSBI_CHECK(init_bound >= 0.0f && std::isfinite(init_bound),
-              "parameter '" << name << "': init bound " << init_bound
-                            << " must be finite and >= 0");
+  CUSBI_CHECK(
+      init_bound >= 0.0f && std::isfinite(init_bound),
+      "parameter '" << name << "': init bound " << init_bound << " must be finite and >= 0");
   ParamSlot slot{numel_, shape};
   numel_ += slot.numel();
   entries_.push_back(Entry{name, slot, init_bound});
@@ -58,15 +59,18 @@ Tensor slot_view(const Tensor& flat, const ParamSlot& slot, const char* what) {
 }
 }  // namespace
 
-Tensor ParameterSet::value(const ParamSlot& slot) const { return slot_view(values_, slot, "value"); }
-Tensor ParameterSet::grad(const ParamSlot& slot) const { return slot_view(grads_, slot, "gradient"); }
+Tensor ParameterSet::value(const ParamSlot& slot) const {
+  return slot_view(values_, slot, "value");
+}
+Tensor ParameterSet::grad(const ParamSlot& slot) const {
+  return slot_view(grads_, slot, "gradient");
+}
 
 const ParameterSet::Entry& ParameterSet::entry(const std::string& name) const {
   for (const Entry& e : entries_)
     if (e.name == name) return e;
   std::string known;
-  for (size_t i = 0; i < entries_.size() && i < 8; ++i)
-    known += (i ? ", " : "") + entries_[i].name;
+  for (size_t i = 0; i < entries_.size() && i < 8; ++i) known += (i ? ", " : "") + entries_[i].name;
   if (entries_.size() > 8) known += ", ...";
   CUSBI_FAIL("no parameter named '" << name << "' (this set has " << entries_.size()
                                     << " entries: " << known << "); check the state_dict key");

@@ -160,8 +160,8 @@ Tensor ResidualNet::forward(const Tensor& inputs, const Tensor& context) {
   }
   Impl& m = *impl_;
   if (B > m.capacity || !m.workspace.defined() || m.workspace.device() != device) {
-    const int64_t numel = nn::ResidualNetProgram<nn::CudaExec>::workspace_numel(
-        m.cpu_program.layout(), B);
+    const int64_t numel =
+        nn::ResidualNetProgram<nn::CudaExec>::workspace_numel(m.cpu_program.layout(), B);
     m.workspace = Tensor::empty({numel}, device);
     m.capacity = B;
   }
@@ -187,9 +187,8 @@ Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
   CUSBI_CHECK(m.batch >= 0, who << ": no forward to differentiate; call forward first (backward "
                                    "uses what the last forward kept)");
   const Device device = params_->device();
-  CUSBI_CHECK(m.workspace.device() == device,
-              who << ": the net was moved to " << device.str()
-                  << " after the last forward; call forward again");
+  CUSBI_CHECK(m.workspace.device() == device, who << ": the net was moved to " << device.str()
+                                                  << " after the last forward; call forward again");
   const int64_t B = m.batch, C = options_.context_features;
   CUSBI_CHECK(grad_output.defined() && grad_output.dim() == 2 && grad_output.size(0) == B,
               who << ": grad_output has shape "
@@ -203,7 +202,7 @@ Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
   const float *dx = nullptr, *dc = nullptr;
   m.run(device, [&](auto& program, auto& ex) {
     program.bind(params_->values().data(), params_->grads().data(), m.workspace.data(), B);
-    if (B > 0) program.backward(ex, x, c, grad_output.data());
+    if (B > 0) program.backward(ex, x, c, grad_output.data(), grad_context != nullptr);
     dx = program.buf.dx;
     dc = program.buf.dc;
   });

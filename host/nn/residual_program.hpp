@@ -40,9 +40,9 @@ struct ResidualNetBuffers {
                                 // sigmoid gate (only with context)
   T* dh = nullptr;              // (B, H) gradient w.r.t. the residual stream
   T *dt = nullptr, *dg = nullptr, *du = nullptr, *dr = nullptr;  // (B, H) per-block temporaries
-  T* dx = nullptr;              // (B, in)
-  T* dc = nullptr;              // (B, C)
-  T* scratch = nullptr;         // column-sum partials
+  T* dx = nullptr;                                               // (B, in)
+  T* dc = nullptr;                                               // (B, C)
+  T* scratch = nullptr;                                          // column-sum partials
 };
 
 // Hands out the pieces of a workspace (or only counts them when base is null), each rounded up
@@ -114,13 +114,15 @@ class ResidualNetProgram {
   }
 
   // For the x, c of the last forward and dout (B, out): accumulates parameter gradients and
-  // writes buf.dx (B, in) and buf.dc (B, C).
-  void backward(Exec& ex, const T* x, const T* c, const T* dout) {
+  // writes buf.dx (B, in) and, when context_grad, buf.dc (B, C) (skipping its GEMMs otherwise:
+  // a flow whose context is fixed data never needs it).
+  void backward(Exec& ex, const T* x, const T* c, const T* dout, bool context_grad = true) {
     const LinearOffsets& f = l_.final_layer;
-    linear_backward(ex, p_ + f.weight, g_ + f.weight, g_ + f.bias, batch_, l_.hidden, l_.out,
-                    buf.h, dout, buf.dh, false, buf.scratch);
+    linear_backward(ex, p_ + f.weight, g_ + f.weight, g_ + f.bias, batch_, l_.hidden, l_.out, buf.h,
+                    dout, buf.dh, false, buf.scratch);
     pending_dr = pending_r = nullptr;
     dc_written = false;
+    want_dc = context_grad;
     for (int64_t k = l_.blocks - 1; k >= 0; --k) block_backward(ex, k, c);
     initial_backward(ex, x, c);
   }
@@ -133,8 +135,8 @@ class ResidualNetProgram {
     ex.gemm(false, true, B, H, I, x, I, p_ + w.weight, ld, T(0), buf.h, H);
     if (C > 0) ex.gemm(false, true, B, H, C, c, C, p_ + w.weight + I, ld, T(1), buf.h, H);
     const bool relu = l_.blocks > 0;
-    ex.bias_act(relu ? kern::BiasAct::kBiasAndRelu : kern::BiasAct::kBias, B, H, buf.h,
-                p_ + w.bias, relu ? buf.r[0] : nullptr);
+    ex.bias_act(relu ? kern::BiasAct::kBiasAndRelu : kern::BiasAct::kBias, B, H, buf.h, p_ + w.bias,
+                relu ? buf.r[0] : nullptr);
   }
 
   // Block k: reads buf.r[k] = ReLU(h), updates buf.h in place, writes buf.r[k + 1].
@@ -142,8 +144,7 @@ class ResidualNetProgram {
     const LinearOffsets &w1 = l_.linear0[k], &w2 = l_.linear1[k];
     const int64_t B = batch_, H = l_.hidden, C = l_.context;
     T* s = C > 0 ? buf.s[k] : nullptr;
-    if (C > 0)
-      ex.gemm(false, true, B, H, C, c, C, p_ + l_.context_layer[k].weight, C, T(0), s, H);
+    if (C > 0) ex.gemm(false, true, B, H, C, c, C, p_ + l_.context_layer[k].weight, C, T(0), s, H);
     ex.gemm(false, true, B, H, H, buf.r[k], H, p_ + w1.weight, H, T(0), buf.u[k], H);
     ex.bias_act(kern::BiasAct::kBiasRelu, B, H, buf.u[k], p_ + w1.bias, static_cast<T*>(nullptr));
     ex.gemm(false, true, B, H, H, buf.u[k], H, p_ + w2.weight, H, T(0), buf.z2[k], H);
@@ -168,9 +169,11 @@ class ResidualNetProgram {
     if (gated) {
       const LinearOffsets& wc = l_.context_layer[k];
       ex.gemm(true, false, H, C, B, buf.dg, H, c, C, T(1), g_ + wc.weight, C);
-      ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0), buf.dc,
-              C);
-      dc_written = true;
+      if (want_dc) {
+        ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0), buf.dc,
+                C);
+        dc_written = true;
+      }
     }
     ex.relu_backward_colsum(B, H, buf.du, buf.u[k], g_ + w1.bias, buf.scratch);
     ex.gemm(true, false, H, H, B, buf.du, H, buf.r[k], H, T(1), g_ + w1.weight, H);
@@ -189,15 +192,17 @@ class ResidualNetProgram {
     ex.gemm(false, false, B, I, H, buf.dh, H, p_ + w.weight, ld, T(0), buf.dx, I);
     if (C > 0) {
       ex.gemm(true, false, H, C, B, buf.dh, H, c, C, T(1), g_ + w.weight + I, ld);
-      ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0),
-              buf.dc, C);
+      if (want_dc)
+        ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0),
+                buf.dc, C);
     }
   }
 
   ResidualNetBuffers<T> buf;
   const T* pending_dr = nullptr;  // ReLU backward owed by the pass below: dh += relu_grad(dr, r)
   const T* pending_r = nullptr;
-  bool dc_written = false;        // the first context-gradient GEMM overwrites, later ones add
+  bool dc_written = false;  // the first context-gradient GEMM overwrites, later ones add
+  bool want_dc = true;      // compute the context gradient at all
 
  private:
   ResidualNetLayout l_;

@@ -15,9 +15,9 @@ Standardize::Standardize(Tensor mean, Tensor std) : mean_(std::move(mean)), std_
               "Standardize needs mean and std of equal shape (D,), got "
                   << (mean_.defined() ? shape_str(mean_.shape()) : "undefined") << " and "
                   << (std_.defined() ? shape_str(std_.shape()) : "undefined"));
-  CUSBI_CHECK(mean_.device() == std_.device(), "Standardize: mean is on " << mean_.device().str()
-                                                   << " but std on " << std_.device().str()
-                                                   << "; put both on one device");
+  CUSBI_CHECK(mean_.device() == std_.device(),
+              "Standardize: mean is on " << mean_.device().str() << " but std on "
+                                         << std_.device().str() << "; put both on one device");
   double log_det = 0.0;
   const std::vector<float> s = std_.to_vector(), m = mean_.to_vector();
   for (size_t j = 0; j < s.size(); ++j) {
@@ -44,10 +44,10 @@ Standardize Standardize::fit(const Tensor& data, float min_std, bool structured)
   }
   const int64_t n = static_cast<int64_t>(rows.size());
   CUSBI_CHECK(n >= 2, "Standardize.fit: " << n << " of " << N
-                                           << " rows are finite; an unbiased std needs at least "
-                                              "2 (remove NaN/inf rows or add data)");
-  CUSBI_CHECK(D >= 1, "Standardize.fit: data has no features (shape " << shape_str(data.shape())
-                                                                      << ")");
+                                          << " rows are finite; an unbiased std needs at least "
+                                             "2 (remove NaN/inf rows or add data)");
+  CUSBI_CHECK(D >= 1,
+              "Standardize.fit: data has no features (shape " << shape_str(data.shape()) << ")");
   std::vector<float> mean(D), std(D);
   if (!structured) {
     for (int64_t j = 0; j < D; ++j) {
@@ -62,9 +62,10 @@ Standardize Standardize::fit(const Tensor& data, float min_std, bool structured)
   } else {
     // One scalar mean over all entries; std = average over rows of each row's own std (dim 1),
     // each floored at min_std first (sbi's structured_dims).
-    CUSBI_CHECK(D >= 2, "Standardize.fit(structured): a per-row std needs at least 2 features, "
-                        "got "
-                            << D << "; use structured = false");
+    CUSBI_CHECK(D >= 2,
+                "Standardize.fit(structured): a per-row std needs at least 2 features, "
+                "got "
+                    << D << "; use structured = false");
     double total = 0.0, std_sum = 0.0;
     for (int64_t i : rows)
       for (int64_t j = 0; j < D; ++j) total += x[i * D + j];

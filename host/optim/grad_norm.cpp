@@ -1,6 +1,8 @@
 // grad_norm / clip_grad_norm: argument checks, device dispatch and the CPU twin of the CUDA norm.
 // The CPU follows the layout of kernels/reduce_norm.h step for step (lanes, chunks, halving
 // trees), so its result is the same bits as the GPU's whatever the OpenMP thread count.
+#include "host/optim/grad_norm.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -60,18 +62,25 @@ void check_grads(const Tensor& grads, const char* op) {
 
 }  // namespace
 
-float grad_norm(const Tensor& grads) {
-  check_grads(grads, "grad_norm");
-  const int64_t n = grads.numel();
-  const Device device = grads.device();
+namespace detail {
+double sum_of_squares(const Tensor& x) {
+  const Device device = x.device();
   switch (device.type()) {
     case DeviceType::CPU:
       break;
     case DeviceType::CUDA:
       cuda::set_device(device.index());
-      return cuda::grad_norm(grads.data(), n);
+      return cuda::sum_of_squares(x.data(), x.numel());
   }
-  return static_cast<float>(std::sqrt(sumsq_cpu(grads.data(), n)));
+  return sumsq_cpu(x.data(), x.numel());
+}
+}  // namespace detail
+
+float grad_norm(const Tensor& grads) {
+  check_grads(grads, "grad_norm");
+  // sqrt and the float conversion are correctly rounded on both devices, as in the CUDA combine
+  // kernel that computes the same value for clipping.
+  return static_cast<float>(std::sqrt(detail::sum_of_squares(grads)));
 }
 
 float clip_grad_norm(Tensor grads, double max_norm) {

@@ -38,8 +38,8 @@ class ParameterSet {
 
   int64_t numel() const { return numel_; }
   Device device() const;
-  Tensor values() const { return values_; }  // flat (numel,), shares memory
-  Tensor grads() const { return grads_; }    // flat (numel,), shares memory
+  Tensor values() const { return values_; }   // flat (numel,), shares memory
+  Tensor grads() const { return grads_; }     // flat (numel,), shares memory
   Tensor value(const ParamSlot& slot) const;  // view with the slot's shape
   Tensor grad(const ParamSlot& slot) const;
   const std::vector<Entry>& entries() const { return entries_; }
@@ -59,8 +59,8 @@ class ParameterSet {
 class Linear {
  public:
   Linear() = default;
-  Linear(ParameterSet& params, const std::string& name, int64_t in_features,
-         int64_t out_features, float init_bound = -1.0f);
+  Linear(ParameterSet& params, const std::string& name, int64_t in_features, int64_t out_features,
+         float init_bound = -1.0f);
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   const ParamSlot& weight_slot() const { return weight_; }

@@ -12,9 +12,9 @@ namespace cusbi::cuda {
 void adam_step(float* params, const float* grads, float* exp_avg, float* exp_avg_sq, int64_t n,
                const kern::AdamScalars<float>& scalars);
 
-// Global L2 norm of x[0..n) in the layout of kernels/reduce_norm.h (same bits as the CPU).
-// Synchronises to return the value.
-float grad_norm(const float* x, int64_t n);
+// Sum of squares of x[0..n) in double, in the layout of kernels/reduce_norm.h (the same bits as
+// the CPU twin). Synchronises to return the value.
+double sum_of_squares(const float* x, int64_t n);
 
 // Computes the norm, then scales x by the clip coefficient computed on the device (no host round
 // trip before the scaling). Returns the norm before clipping (synchronises).

@@ -41,8 +41,8 @@ inline ::testing::AssertionResult grads_agree(const std::vector<double>& analyti
   const size_t n = limit < 0 ? analytic.size() : std::min(analytic.size(), size_t(limit));
   for (size_t i = 0; i < n; ++i)
     if (!(std::fabs(analytic[i] - numeric[i]) <= tol * (1.0 + std::fabs(numeric[i]))))
-      return ::testing::AssertionFailure() << what << "[" << i << "]: analytic " << analytic[i]
-                                           << " vs numeric " << numeric[i];
+      return ::testing::AssertionFailure()
+             << what << "[" << i << "]: analytic " << analytic[i] << " vs numeric " << numeric[i];
   return ::testing::AssertionSuccess();
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "host/allocation_counter.hpp"
+#include "host/optim/grad_norm.hpp"
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -63,6 +64,10 @@ TEST(OptimParity, NormAndClipAreBitIdentical) {
   for (int64_t n : kSizes) {
     const std::vector<float> x = random_vector(n, 7 + n, 3.0f);
     Tensor gc = Tensor::from(x, {n}, kCpu), gg = Tensor::from(x, {n}, gpu);
+    // The double sum of squares, where a different summation order would show.
+    const double sumsq_cpu = detail::sum_of_squares(gc), sumsq_gpu = detail::sum_of_squares(gg);
+    EXPECT_EQ(std::bit_cast<uint64_t>(sumsq_cpu), std::bit_cast<uint64_t>(sumsq_gpu))
+        << "n " << n << ": " << sumsq_cpu << " vs " << sumsq_gpu;
     const float norm_cpu = grad_norm(gc), norm_gpu = grad_norm(gg);
     EXPECT_EQ(std::bit_cast<uint32_t>(norm_cpu), std::bit_cast<uint32_t>(norm_gpu))
         << "n " << n << ": " << norm_cpu << " vs " << norm_gpu;

@@ -60,8 +60,7 @@ TEST(ParameterSet, ErrorsNameTheProblem) {
   EXPECT_NE(error_of([&] { ps.add("w", {3}, 1.0f); }).find("registered twice"), std::string::npos);
   EXPECT_NE(error_of([&] { ps.entry("nope"); }).find("no parameter named 'nope'"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { ps.value(ps.entry("w").slot); }).find("materialize"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { ps.value(ps.entry("w").slot); }).find("materialize"), std::string::npos);
   Generator gen(0);
   ps.materialize(Device::cpu(), gen);
   EXPECT_NE(error_of([&] { ps.add("v", {1}, 1.0f); }).find("after the ParameterSet"),
@@ -96,8 +95,8 @@ TEST(ResidualNet, NamesShapesAndCountsFollowNflows) {
     EXPECT_EQ(names, nflows_names(2, C > 0));
     const int64_t I = 4, H = 5, O = 7;
     // Spec §1.4 per-coupling counts; with C = 0 there is no context layer.
-    const int64_t expected = (I + C) * H + H + 2 * ((C > 0 ? C * H + H : 0) + 2 * (H * H + H)) +
-                             H * O + O;
+    const int64_t expected =
+        (I + C) * H + H + 2 * ((C > 0 ? C * H + H : 0) + 2 * (H * H + H)) + H * O + O;
     EXPECT_EQ(net.parameter_set().numel(), expected);
     EXPECT_EQ(net.parameters().numel(), expected);
     EXPECT_EQ(net.parameter_set().entry("initial_layer.weight").slot.shape, Shape({H, I + C}));
@@ -155,8 +154,8 @@ std::vector<double> reference_forward(const ParameterSet& ps, const ResidualNetO
   };
   for (int64_t k = 0; k < o.num_blocks; ++k) {
     const std::string b = "blocks." + std::to_string(k) + ".";
-    std::vector<double> t = linear(b + "linear_layers.1",
-                                   relu(linear(b + "linear_layers.0", relu(h), H)), H);
+    std::vector<double> t =
+        linear(b + "linear_layers.1", relu(linear(b + "linear_layers.0", relu(h), H)), H);
     if (C > 0) {
       const std::vector<double> g = linear(b + "context_layer", ctx, C);
       for (size_t e = 0; e < t.size(); ++e) t[e] *= 1.0 / (1.0 + std::exp(-g[e]));
@@ -167,9 +166,9 @@ std::vector<double> reference_forward(const ParameterSet& ps, const ResidualNetO
 }
 
 TEST(ResidualNet, ForwardMatchesNaiveReference) {
-  for (const ResidualNetOptions& o : {ResidualNetOptions{3, 4, 8, 2, 2},
-                                      ResidualNetOptions{1, 3, 5, 0, 1},
-                                      ResidualNetOptions{2, 2, 6, 3, 3}}) {
+  for (const ResidualNetOptions& o :
+       {ResidualNetOptions{3, 4, 8, 2, 2}, ResidualNetOptions{1, 3, 5, 0, 1},
+        ResidualNetOptions{2, 2, 6, 3, 3}}) {
     Generator gen(11);
     ResidualNet net(o, Device::cpu(), &gen);
     // Larger block weights than nflows' 1e-3 init so that the blocks matter in the output.
@@ -178,13 +177,14 @@ TEST(ResidualNet, ForwardMatchesNaiveReference) {
     const Tensor x = randn({B, o.in_features}, Device::cpu(), &gen);
     const Tensor c =
         o.context_features ? randn({B, o.context_features}, Device::cpu(), &gen) : Tensor();
-    const std::vector<double> ref = reference_forward(
-        net.parameter_set(), o, x.to_vector(), c.defined() ? c.to_vector() : std::vector<float>{},
-        B);
+    const std::vector<double> ref =
+        reference_forward(net.parameter_set(), o, x.to_vector(),
+                          c.defined() ? c.to_vector() : std::vector<float>{}, B);
     const std::vector<float> out = net.forward(x, c).to_vector();
     ASSERT_EQ(out.size(), ref.size());
     // float32 evaluation of O(1) values through <= 4 layers of width <= 8: a few ulp each.
-    for (size_t e = 0; e < out.size(); ++e) EXPECT_NEAR(out[e], ref[e], 1e-5 * (1 + std::fabs(ref[e])));
+    for (size_t e = 0; e < out.size(); ++e)
+      EXPECT_NEAR(out[e], ref[e], 1e-5 * (1 + std::fabs(ref[e])));
   }
 }
 

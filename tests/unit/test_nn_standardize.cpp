@@ -15,8 +15,7 @@ const float kInf = std::numeric_limits<float>::infinity();
 
 TEST(Standardize, FitExcludesInvalidRowsAndUsesUnbiasedStd) {
   // Rows 1 (NaN) and 3 (inf) must not count; the others are (1, 10), (2, 10), (6, 10).
-  const Tensor data = Tensor::from({1, 10, kNaN, 0, 2, 10, 5, -kInf, 6, 10}, {5, 2},
-                                   Device::cpu());
+  const Tensor data = Tensor::from({1, 10, kNaN, 0, 2, 10, 5, -kInf, 6, 10}, {5, 2}, Device::cpu());
   const Standardize z = Standardize::fit(data, 1e-7f);
   // mean_0 = 3, std_0 = sqrt(((1-3)^2 + (2-3)^2 + (6-3)^2) / 2) = sqrt(7); column 1 is
   // constant, so its std 0 is raised to min_std.
@@ -70,8 +69,9 @@ TEST(Standardize, ErrorsSayWhatToFix) {
             std::string::npos);
   const Standardize z = Standardize::fit(Tensor::from({1, 2, 3, 5}, {2, 2}, Device::cpu()), 1e-7f);
   Tensor y = Tensor::empty({2, 3}, Device::cpu());
-  EXPECT_NE(message([&] { z.forward(Tensor::zeros({2, 3}, Device::cpu()), y); })
-                .find("input has shape (2, 3), expected (batch, 2)"),
+  EXPECT_NE(message([&] {
+              z.forward(Tensor::zeros({2, 3}, Device::cpu()), y);
+            }).find("input has shape (2, 3), expected (batch, 2)"),
             std::string::npos);
   EXPECT_NE(message([&] {
               Standardize(Tensor::zeros({2}, Device::cpu()), Tensor::zeros({2}, Device::cpu()));

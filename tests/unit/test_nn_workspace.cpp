@@ -20,10 +20,10 @@ std::string error_of(F&& f) {
   return "<no error>";
 }
 
-#define EXPECT_ERROR_HAS(expr, text)                                             \
-  do {                                                                           \
-    const std::string msg_ = error_of([&] { expr; });                            \
-    EXPECT_NE(msg_.find(text), std::string::npos) << "message was: " << msg_;    \
+#define EXPECT_ERROR_HAS(expr, text)                                          \
+  do {                                                                        \
+    const std::string msg_ = error_of([&] { expr; });                         \
+    EXPECT_NE(msg_.find(text), std::string::npos) << "message was: " << msg_; \
   } while (0)
 
 TEST(ResidualNetErrors, ShapeMismatchesSayWhatToPass) {
@@ -118,11 +118,27 @@ TEST(ResidualNetWorkspace, RepeatedRunsGiveIdenticalBits) {
   EXPECT_EQ(grads[1], grads[3]);
 }
 
+TEST(ResidualNetWorkspace, ContextGradientIsOptional) {
+  Generator gen(6);
+  ResidualNet net({2, 4, 8, 3, 2}, Device::cpu(), &gen);
+  const Tensor x = randn({20, 2}, Device::cpu(), &gen), c = randn({20, 3}, Device::cpu(), &gen);
+  const Tensor g = randn({20, 4}, Device::cpu(), &gen);
+  net.forward(x, c);
+  Tensor gc;
+  const std::vector<float> dx_with = net.backward(g, &gc).to_vector();
+  const std::vector<float> grads_with = net.gradients().to_vector();
+  EXPECT_EQ(gc.shape(), Shape({20, 3}));
+  net.zero_grad();
+  const std::vector<float> dx_without = net.backward(g).to_vector();
+  EXPECT_EQ(dx_without, dx_with);
+  EXPECT_EQ(net.gradients().to_vector(), grads_with);
+}
+
 TEST(ResidualNetWorkspace, EmptyBatchIsANoOp) {
   Generator gen(5);
   ResidualNet net({2, 3, 4, 1, 1}, Device::cpu(), &gen);
-  const Tensor out = net.forward(Tensor::zeros({0, 2}, Device::cpu()),
-                                 Tensor::zeros({0, 1}, Device::cpu()));
+  const Tensor out =
+      net.forward(Tensor::zeros({0, 2}, Device::cpu()), Tensor::zeros({0, 1}, Device::cpu()));
   EXPECT_EQ(out.shape(), Shape({0, 3}));
   Tensor gc;
   const Tensor dx = net.backward(Tensor::zeros({0, 3}, Device::cpu()), &gc);
