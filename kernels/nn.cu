@@ -143,22 +143,23 @@ struct ColsumOp {
   __device__ void operator()(int64_t k, int64_t, float& acc0, float&) const { acc0 += dy[k]; }
 };
 
-template <class Op>
+// kLanes row lanes per column: 8 for 64-row chunks, 32 when one block column takes every row.
+template <int kLanes, class Op>
 __global__ void colsum_kernel(Op op, int64_t rows, int64_t cols, int64_t chunk_rows, float* out0,
                               float* out1, bool accumulate) {
-  __shared__ float lanes0[kTileRows][kTileCols], lanes1[kTileRows][kTileCols];
+  __shared__ float lanes0[kLanes][kTileCols], lanes1[kLanes][kTileCols];
   const int64_t j = blockIdx.x * int64_t(kTileCols) + threadIdx.x;
   const int64_t begin = blockIdx.y * chunk_rows;
   const int64_t end = begin + chunk_rows < rows ? begin + chunk_rows : rows;
   float acc0 = 0.0f, acc1 = 0.0f;
   if (j < cols)
-    for (int64_t i = begin + threadIdx.y; i < end; i += kTileRows) op(i * cols + j, j, acc0, acc1);
+    for (int64_t i = begin + threadIdx.y; i < end; i += kLanes) op(i * cols + j, j, acc0, acc1);
   lanes0[threadIdx.y][threadIdx.x] = acc0;
   lanes1[threadIdx.y][threadIdx.x] = acc1;
   __syncthreads();
   if (threadIdx.y != 0 || j >= cols) return;
   float sum0 = 0.0f, sum1 = 0.0f;
-  for (int y = 0; y < kTileRows; ++y) {
+  for (int y = 0; y < kLanes; ++y) {
     sum0 += lanes0[y][threadIdx.x];
     sum1 += lanes1[y][threadIdx.x];
   }
@@ -188,13 +189,15 @@ void launch_colsum(const Op& op, int64_t rows, int64_t cols, float* out0, float*
   const int64_t chunks = scratch ? kern::colsum_chunks(rows) : 1;
   const unsigned gx = static_cast<unsigned>((cols + kTileCols - 1) / kTileCols);
   if (chunks == 1) {
-    colsum_kernel<<<dim3(gx, 1), tile_block()>>>(op, rows, cols, rows, out0, out1, true);
+    constexpr int kLanes = 32;
+    colsum_kernel<kLanes>
+        <<<dim3(gx, 1), dim3(kTileCols, kLanes)>>>(op, rows, cols, rows, out0, out1, true);
     CUSBI_CUDA_CHECK_LAUNCH();
     return;
   }
   float* part0 = out0 ? scratch : nullptr;
   float* part1 = out1 ? scratch + chunks * cols : nullptr;
-  colsum_kernel<<<dim3(gx, static_cast<unsigned>(chunks)), tile_block()>>>(
+  colsum_kernel<kTileRows><<<dim3(gx, static_cast<unsigned>(chunks)), tile_block()>>>(
       op, rows, cols, kern::colsum_chunk_rows(rows), part0, part1, false);
   CUSBI_CUDA_CHECK_LAUNCH();
   if (out0 == nullptr && out1 == nullptr) return;

@@ -1,8 +1,6 @@
 // ResidualNet (nflows.nn.nets.ResidualNet): registration in nflows' state_dict order, argument
 // checks, a workspace that grows only when a bigger batch arrives, and dispatch of the shared
 // program (host/nn/residual_program.hpp) to the CPU or CUDA executor by the parameters' device.
-#include <cmath>
-
 #include "cusbi/nn.hpp"
 #include "host/nn/checks.hpp"
 #include "host/nn/residual_program.hpp"
@@ -160,8 +158,7 @@ Tensor ResidualNet::forward(const Tensor& inputs, const Tensor& context) {
   }
   Impl& m = *impl_;
   if (B > m.capacity || !m.workspace.defined() || m.workspace.device() != device) {
-    const int64_t numel =
-        nn::ResidualNetProgram<nn::CudaExec>::workspace_numel(m.cpu_program.layout(), B);
+    const int64_t numel = m.cpu_program.workspace_numel(m.cpu_program.layout(), B);
     m.workspace = Tensor::empty({numel}, device);
     m.capacity = B;
   }

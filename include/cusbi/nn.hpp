@@ -92,7 +92,9 @@ struct ResidualNetOptions {
 
 // nflows ResidualNet: initial Linear on [inputs ; context], num_blocks pre-activation residual
 // blocks (ReLU, Linear, ReLU, Linear, then gating by sigmoid(Linear(context)) when there is a
-// context), final Linear. Parameter names follow nflows' state_dict.
+// context), final Linear. Parameter names follow nflows' state_dict. Needs in, out and hidden
+// features >= 1 and num_blocks >= 0. A ResidualNet is a handle: copies share parameters and
+// workspace; it is not safe to run one from several threads at once.
 class ResidualNet {
  public:
   // Owns a fresh ParameterSet on `device`, initialised from `generator` (default generator
@@ -121,7 +123,8 @@ class ResidualNet {
   Tensor forward(const Tensor& inputs, const Tensor& context = Tensor());
   // grad_output (B, out) for the last forward. Accumulates parameter gradients and returns the
   // gradient w.r.t. the inputs (B, in) (a workspace view). If grad_context is non-null it is
-  // set to a workspace view (B, C) holding the gradient w.r.t. the context.
+  // set to a workspace view (B, C) holding the gradient w.r.t. the context; when it is null
+  // that gradient is not computed at all (1 + num_blocks GEMMs saved).
   Tensor backward(const Tensor& grad_output, Tensor* grad_context = nullptr);
 
  private:

@@ -2,6 +2,7 @@
 // bounds (spec npe.md §1.4), and ResidualNet / Linear / ReLU forward values against a naive
 // double-precision re-implementation written from the spec (independent of host/nn).
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,31 @@ TEST(ResidualNet, InitBoundsFollowPyTorchAndNflows) {
     // (0.6^40 ~ 1e-9), so a too-small bound is caught and a correct one passes.
     EXPECT_GT(max_abs, 0.6 * bound) << e.name;
   }
+}
+
+TEST(ResidualNet, SharedSetUsesPrefixesAndOneBuffer) {
+  auto set = std::make_shared<ParameterSet>();
+  const ResidualNetOptions o{2, 3, 4, 1, 1};
+  ResidualNet first(o, set, "transform._transforms.0.transform_net.");
+  ResidualNet second(o, set, "transform._transforms.2.transform_net.");
+  const Tensor x = Tensor::zeros({2, 2}, Device::cpu()), c = Tensor::zeros({2, 1}, Device::cpu());
+  std::string msg;
+  try {
+    first.forward(x, c);
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("not materialized"), std::string::npos) << msg;
+  Generator gen(0);
+  set->materialize(Device::cpu(), gen);
+  const ParameterSet::Entry& e =
+      set->entry("transform._transforms.2.transform_net.initial_layer.weight");
+  EXPECT_EQ(e.slot.offset, set->numel() / 2);  // the second net follows the first
+  // Each net reads its own slots: making the second net's final bias 1 moves only its output.
+  set->value(set->entry("transform._transforms.2.transform_net.final_layer.bias").slot).fill_(1.0f);
+  set->value(set->entry("transform._transforms.2.transform_net.final_layer.weight").slot).zero_();
+  EXPECT_EQ(second.forward(x, c).to_vector(), std::vector<float>(6, 1.0f));
+  EXPECT_NE(first.forward(x, c).to_vector(), std::vector<float>(6, 1.0f));
 }
 
 // nflows ResidualNet, naively in double from spec §1.4 (independent of host/nn).
