@@ -22,25 +22,37 @@ Generator& pick(Generator* generator) { return generator ? *generator : default_
 
 // Below this many elements the loop runs on one thread (thread start-up costs more).
 constexpr int64_t kParallelMin = 1 << 14;
-}  // namespace
 
-Tensor uniform(const Shape& shape, float low, float high, Device device, Generator* generator) {
-  CUSBI_CHECK(low <= high, "uniform(low=" << low << ", high=" << high << "): low must be <= high");
+// One draw of shape `shape`: element i is value_at(seed, offset + i) on the CPU, or the CUDA
+// fill that evaluates the same kernels/rng.h function on the device.
+template <class ValueAt, class CudaFill>
+Tensor draw(const Shape& shape, Device device, Generator* generator, ValueAt value_at,
+            CudaFill cuda_fill) {
   Tensor out = Tensor::empty(shape, device);
   Generator& g = pick(generator);
   const int64_t n = out.numel();
   const uint64_t offset = g.advance(static_cast<uint64_t>(n));
+  const uint64_t seed = g.seed();
   if (device.is_cpu()) {
     float* p = out.data();
-    const uint64_t seed = g.seed();
 #pragma omp parallel for if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      p[i] = kern::philox_uniform_range(seed, 0, offset + static_cast<uint64_t>(i), low, high);
+    for (int64_t i = 0; i < n; ++i) p[i] = value_at(seed, offset + static_cast<uint64_t>(i));
   } else {
     cuda::set_device(device.index());
-    cuda::fill_uniform(out.data(), n, g.seed(), offset, low, high);
+    cuda_fill(out.data(), n, seed, offset);
   }
   return out;
+}
+}  // namespace
+
+Tensor uniform(const Shape& shape, float low, float high, Device device, Generator* generator) {
+  CUSBI_CHECK(low <= high, "uniform(low=" << low << ", high=" << high << "): low must be <= high");
+  return draw(
+      shape, device, generator,
+      [=](uint64_t seed, uint64_t i) { return kern::philox_uniform_range(seed, 0, i, low, high); },
+      [=](float* out, int64_t n, uint64_t seed, uint64_t offset) {
+        cuda::fill_uniform(out, n, seed, offset, low, high);
+      });
 }
 
 Tensor rand(const Shape& shape, Device device, Generator* generator) {
@@ -48,21 +60,12 @@ Tensor rand(const Shape& shape, Device device, Generator* generator) {
 }
 
 Tensor randn(const Shape& shape, Device device, Generator* generator) {
-  Tensor out = Tensor::empty(shape, device);
-  Generator& g = pick(generator);
-  const int64_t n = out.numel();
-  const uint64_t offset = g.advance(static_cast<uint64_t>(n));
-  if (device.is_cpu()) {
-    float* p = out.data();
-    const uint64_t seed = g.seed();
-#pragma omp parallel for if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      p[i] = kern::philox_normal(seed, 0, offset + static_cast<uint64_t>(i));
-  } else {
-    cuda::set_device(device.index());
-    cuda::fill_normal(out.data(), n, g.seed(), offset);
-  }
-  return out;
+  return draw(
+      shape, device, generator,
+      [](uint64_t seed, uint64_t i) { return kern::philox_normal(seed, 0, i); },
+      [](float* out, int64_t n, uint64_t seed, uint64_t offset) {
+        cuda::fill_normal(out, n, seed, offset);
+      });
 }
 
 Tensor rand_like(const Tensor& like, Generator* generator) {

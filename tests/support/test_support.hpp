@@ -19,6 +19,23 @@
 
 namespace cusbi::testing {
 
+// The message of the cusbi::Error that f() throws, or "" when it throws none (so a search for
+// the expected words in it fails).
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
+}
+
 // Test data folder: $CUSBI_TEST_DATA if set, else data/ next to the test executable
 // (tests/CMakeLists.txt copies tests/data there), so a carried build folder still works.
 inline std::filesystem::path data_dir() {

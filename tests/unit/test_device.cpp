@@ -5,20 +5,8 @@
 namespace cusbi {
 namespace {
 
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
-
-template <typename F>
-std::string error_of(F&& f) {  // "" when nothing is thrown, so contains() fails
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using cusbi::testing::contains;
+using cusbi::testing::error_of;
 
 TEST(Device, NamesAndEquality) {
   EXPECT_EQ(Device::cpu().str(), "cpu");

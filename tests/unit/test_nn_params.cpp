@@ -11,15 +11,8 @@
 namespace cusbi {
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using cusbi::testing::contains;
+using cusbi::testing::error_of;
 
 TEST(ParameterSet, DrawsEachEntryInRegistrationOrder) {
   ParameterSet ps;

@@ -14,6 +14,9 @@
 namespace cusbi {
 namespace {
 
+using cusbi::testing::contains;
+using cusbi::testing::error_of;
+
 using cusbi::testing::all_close;
 const Device kCpu = Device::cpu();
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -25,21 +28,6 @@ std::vector<float> values(int64_t n, float lo, float hi, unsigned seed) {
   std::vector<float> v(static_cast<size_t>(n));
   for (float& x : v) x = u(rng);
   return v;
-}
-
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
-
-template <typename F>
-std::string error_of(F&& f) {  // "" when nothing is thrown, so contains() fails
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // out[i] = f(a[i % na], b[i % nb]) computed in float, as one IEEE operation per element.

@@ -6,6 +6,9 @@
 namespace cusbi {
 namespace {
 
+using cusbi::testing::contains;
+using cusbi::testing::error_of;
+
 const Device kCpu = Device::cpu();
 
 std::vector<float> iota(int64_t n, float start = 0.0f) {
@@ -16,21 +19,6 @@ std::vector<float> iota(int64_t n, float start = 0.0f) {
 
 // The message of the cusbi::Error `f` throws ("" if it throws nothing, so the caller's
 // contains() check fails).
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(Tensor, FactoriesFillShapeAndValues) {
   const Tensor z = Tensor::zeros({2, 3}, kCpu);
   EXPECT_EQ(z.shape(), (Shape{2, 3}));
