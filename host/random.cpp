@@ -4,6 +4,8 @@
 // does not depend on the thread count.
 #include "cusbi/random.hpp"
 
+#include <cmath>
+
 #include "cusbi/error.hpp"
 #include "kernels/cuda_api.h"
 #include "kernels/rng.h"
@@ -46,7 +48,9 @@ Tensor draw(const Shape& shape, Device device, Generator* generator, ValueAt val
 }  // namespace
 
 Tensor uniform(const Shape& shape, float low, float high, Device device, Generator* generator) {
-  CUSBI_CHECK(low <= high, "uniform(low=" << low << ", high=" << high << "): low must be <= high");
+  CUSBI_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high,
+              "uniform(low=" << low << ", high=" << high
+                             << "): bounds must be finite with low <= high");
   return draw(
       shape, device, generator,
       [=](uint64_t seed, uint64_t i) { return kern::philox_uniform_range(seed, 0, i, low, high); },

@@ -3,6 +3,7 @@
 #include "cusbi/tensor.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -21,6 +22,7 @@ constexpr std::size_t kHostAlignment = 64;  // one cache line; Eigen's AVX-512 l
 }  // namespace
 
 int64_t allocation_count() { return g_allocations.load(); }
+void count_allocation() { ++g_allocations; }
 
 Storage::Storage(int64_t num_floats, Device device) : size_(num_floats), device_(device) {
   CUSBI_CHECK(num_floats >= 0, "cannot allocate a tensor with " << num_floats << " elements");
@@ -31,10 +33,10 @@ Storage::Storage(int64_t num_floats, Device device) : size_(num_floats), device_
     const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
     data_ = static_cast<float*>(std::aligned_alloc(kHostAlignment, rounded));
     CUSBI_CHECK(data_ != nullptr, "out of host memory allocating " << bytes << " bytes");
+    ++g_allocations;
   } else {
-    data_ = static_cast<float*>(cuda::allocate(bytes, device.index()));
+    data_ = static_cast<float*>(cuda::allocate(bytes, device.index()));  // counts itself
   }
-  ++g_allocations;
 }
 
 Storage::~Storage() {
@@ -57,7 +59,12 @@ std::string shape_str(const Shape& shape) {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    CUSBI_CHECK(d >= 0, "invalid shape " << shape_str(shape) << ": sizes must be >= 0");
+    CUSBI_CHECK(d == 0 || n <= INT64_MAX / d,
+                "shape " << shape_str(shape) << " has more elements than fit in 64 bits");
+    n *= d;
+  }
   return n;
 }
 
@@ -206,6 +213,13 @@ Tensor& Tensor::copy_(const Tensor& src) {
   CUSBI_CHECK(src.numel() == numel(), "copy_ from shape " << shape_str(src.shape())
                                                           << " into shape " << shape_str(shape_)
                                                           << ": element counts differ");
+  // Overlapping views: memmove would cope on the CPU but a device copy would not, so copy
+  // through a temporary on every device (rare; the common non-overlapping case allocates nothing).
+  if (shares_memory_with(src) && data() != src.data()) {
+    const Tensor staged = src.clone();
+    copy_bytes(data(), device(), staged.data(), staged.device(), numel());
+    return *this;
+  }
   copy_bytes(data(), device(), src.data(), src.device(), numel());
   return *this;
 }

@@ -71,7 +71,13 @@ void copy_2d(float* dst, int64_t dst_stride, const float* src, int64_t src_strid
              int64_t cols) {
   if (rows == 0 || cols == 0) return;
   constexpr size_t kF = sizeof(float);
-  // Asynchronous on the default stream, so it is ordered with the kernels around it.
+  // Asynchronous on the default stream, so it is ordered with the kernels around it. One row
+  // (cat along dim 0) is a plain copy: cudaMemcpy2D rejects pitches above the device's limit.
+  if (rows == 1) {
+    CUSBI_CUDA_CHECK(
+        cudaMemcpyAsync(dst, src, size_t(cols) * kF, cudaMemcpyDeviceToDevice, 0));
+    return;
+  }
   CUSBI_CUDA_CHECK(cudaMemcpy2DAsync(dst, size_t(dst_stride) * kF, src, size_t(src_stride) * kF,
                                      size_t(cols) * kF, size_t(rows), cudaMemcpyDeviceToDevice, 0));
 }

@@ -46,8 +46,8 @@ CUSBI_HD float philox_uniform(uint64_t seed, uint32_t stream, uint64_t index) {
   return uniform01(philox4x32(index, stream, seed).v[0]);
 }
 
-// Uniform in [low, high); one explicit fma so host and device round identically (nvcc would
-// contract a*b+c on the device while g++ in ISO mode does not).
+// Uniform in [low, high); one explicit fma so host and device round identically whatever
+// each compiler decides about contracting a*b+c.
 CUSBI_HD float philox_uniform_range(uint64_t seed, uint32_t stream, uint64_t index, float low,
                                     float high) {
   return fma(high - low, philox_uniform(seed, stream, index), low);

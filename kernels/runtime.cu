@@ -2,6 +2,7 @@
 // the per-device cuBLAS handle.
 #include <mutex>
 
+#include "host/allocation_counter.hpp"
 #include "kernels/cuda_api.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/rng.h"
@@ -31,6 +32,7 @@ void* allocate(std::size_t bytes, int device) {
                                      << cudaGetErrorString(status)
                                      << "); use a smaller batch or free other GPU memory");
   }
+  detail::count_allocation();
   return pointer;
 }
 
@@ -96,6 +98,8 @@ cublasHandle_t cublas_handle() {
   static std::mutex mutex;
   int device = 0;
   CUSBI_CUDA_CHECK(cudaGetDevice(&device));
+  CUSBI_CHECK(device >= 0 && device < kMaxDevices,
+              "cuda:" << device << " is beyond the " << kMaxDevices << " GPUs cusbi supports");
   std::lock_guard<std::mutex> lock(mutex);
   if (handles[device] == nullptr) {
     CUSBI_CUBLAS_CHECK(cublasCreate(&handles[device]));

@@ -212,6 +212,9 @@ def main():
         files[path.name] = {"sha256": sha256(path), "bytes": path.stat().st_size,
                             "f32_vs_f64": {k: v for k, v in meta.items() if "f32_vs_f64" in k}}
         print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size} bytes)")
+    manifest_path = OUT / "MANIFEST.json"
+    previous_files = (json.loads(manifest_path.read_text()).get("files", {})
+                      if manifest_path.exists() else {})
     manifest = {
         "command": "python tools/make_golden_fixtures.py",
         "requirements": "tools/requirements-golden.txt",
@@ -221,7 +224,8 @@ def main():
                      "safetensors": importlib.metadata.version("safetensors")},
         "settings": "CPU, float32, torch.set_num_threads(1), deterministic algorithms",
         "parameter_order": "net.named_parameters() = nflows module registration order",
-        "files": files,
+        # Entries of the other fixture scripts (e.g. make_spline_fixtures.py) are kept.
+        "files": {**previous_files, **files},
     }
     (OUT / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"total {sum(f['bytes'] for f in files.values())} bytes")

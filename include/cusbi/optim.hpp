@@ -22,6 +22,9 @@ class Adam {
   // separate memory; params is updated in place. The moment buffers are allocated here, once;
   // step() allocates nothing. Throws cusbi::Error for undefined tensors, different sizes or
   // devices, lr <= 0, betas outside [0, 1), eps < 0 or weight_decay < 0.
+  // Adam keeps these handles: after moving the model to another device (ParameterSet::to),
+  // build a new Adam (load_state can carry the moments over) — the old one would keep
+  // updating the stale buffers.
   Adam(Tensor params, Tensor grads, double lr = 1e-3);
   Adam(Tensor params, Tensor grads, const AdamOptions& options);
 
