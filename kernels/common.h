@@ -30,12 +30,20 @@ CUSBI_HD T softplus(T x) {
   return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
+// sigmoid(x) from e = exp(-|x|), which lies in (0, 1] and so never overflows: 1 / (1 + e) for
+// x >= 0, e / (1 + e) otherwise. Written as a select of the numerator, a form GCC vectorises
+// under -ftrapping-math, and the exp is an argument so CPU loops can take it from a vector exp
+// (host/cpu/nn_exec.hpp's gate).
+template <typename T>
+CUSBI_HD T sigmoid_from_exp(T x, T e) {
+  const T numerator = x >= T(0) ? T(1) : e;
+  return numerator / (T(1) + e);
+}
+
 // 1 / (1 + exp(-x)) evaluated on the side where exp cannot overflow.
 template <typename T>
 CUSBI_HD T sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + exp(-x));
-  const T e = exp(x);
-  return e / (T(1) + e);
+  return sigmoid_from_exp(x, exp(-fabs(x)));
 }
 
 template <typename T>

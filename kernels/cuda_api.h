@@ -12,3 +12,9 @@
 #if __has_include("kernels/api/optim.h")
 #include "kernels/api/optim.h"
 #endif
+#if __has_include("kernels/api/flows.h")
+#include "kernels/api/flows.h"
+#endif
+#if __has_include("kernels/api/lu.h")
+#include "kernels/api/lu.h"
+#endif

@@ -144,8 +144,11 @@ struct ColsumOp {
 };
 
 // kLanes row lanes per column: 8 for 64-row chunks, 32 when one block column takes every row.
+// __launch_bounds__ makes the compiler fit the block: at 32 lanes (1024 threads) a thread may
+// use at most 64 registers, and without the bound a kernel that grew past that would fail only
+// at launch, on a GPU.
 template <int kLanes, class Op>
-__global__ void colsum_kernel(Op op, int64_t rows, int64_t cols, int64_t chunk_rows, float* out0,
+__global__ void __launch_bounds__(kTileCols* kLanes) colsum_kernel(Op op, int64_t rows, int64_t cols, int64_t chunk_rows, float* out0,
                               float* out1, bool accumulate) {
   __shared__ float lanes0[kLanes][kTileCols], lanes1[kLanes][kTileCols];
   const int64_t j = blockIdx.x * int64_t(kTileCols) + threadIdx.x;

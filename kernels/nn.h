@@ -19,19 +19,10 @@ CUSBI_HD T relu_grad(T dy, T y) {
   return y > T(0) ? dy : T(0);
 }
 
-// sigmoid(x) from e = exp(-|x|), which lies in (0, 1] and so never overflows: 1 / (1 + e) for
-// x >= 0, e / (1 + e) otherwise (common.h's sigmoid, term for term). Written as a select of the
-// numerator, a form GCC vectorises under -ftrapping-math, and the exp is an argument so CPU
-// loops can take it from a vector exp.
-template <typename T>
-CUSBI_HD T sigmoid_from_exp(T x, T e) {
-  const T numerator = x >= T(0) ? T(1) : e;
-  return numerator / (T(1) + e);
-}
-
 // Residual update of a gated block: t = z + bz is the block's branch, s = sigmoid(x) with
 // x = g + bg its gate (GLU over [t, g]); returns the gated branch t * s and stores s for the
-// backward. e = exp(-|x|) is passed in so that CPU loops can evaluate it with a vector exp.
+// backward. e = exp(-|x|) is passed in so that CPU loops can evaluate it with a vector exp
+// (common.h's sigmoid_from_exp, the one sigmoid of the library).
 template <typename T>
 CUSBI_HD T gated_branch_from_exp(T z, T bz, T x, T e, T* s) {
   *s = sigmoid_from_exp(x, e);

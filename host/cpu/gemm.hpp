@@ -26,6 +26,7 @@ constexpr int64_t kGemmRows = 128;
 constexpr int64_t kGemmMaxChunks = 64;
 // Below this many multiply-adds a GEMM stays on one thread: waking the team costs more.
 constexpr int64_t kParallelMacs = int64_t(1) << 18;
+constexpr int64_t kParallelAdds = int64_t(1) << 16;
 
 inline int64_t gemm_chunk_rows(int64_t rows) {
   return std::max(kGemmRows, kern::ceil_div(rows, kGemmMaxChunks));
@@ -109,7 +110,8 @@ void weight_grad(int64_t out, int64_t in, int64_t batch, const T* dy, int64_t ld
     gemm_serial(true, false, out, in, r1 - r0, dy + r0 * ldy, ldy, x + r0 * ldx, ldx,
                 T(ch == 0 ? 1 : 0), part, ch == 0 ? lddw : in);
   }
-#pragma omp parallel for schedule(static) if (parallel && out > 1)
+  // The partials' sum is memory-bound and small next to the GEMMs: threads only when it is big.
+#pragma omp parallel for schedule(static) if ((chunks - 1) * out * in >= kParallelAdds)
   for (int64_t i = 0; i < out; ++i) {
     T* row = dw + i * lddw;
     for (int64_t ch = 1; ch < chunks; ++ch) {

@@ -1,52 +1,19 @@
-// CPU executor of the network programs (host/nn/residual_program.hpp): Eigen GEMMs on row-major
-// maps and fused elementwise passes over the per-element math of kernels/nn.h. Templated on the
-// scalar: float in production, double in tests/gradcheck, through this same code. Passes over
-// large matrices run on OpenMP threads in fixed row chunks, so column sums (bias gradients) are
-// reduced in an order that does not depend on the thread count.
+// CPU executor of the network programs (host/nn/residual_program.hpp): the chunked Eigen GEMMs of
+// host/cpu/gemm.hpp and fused elementwise passes over the per-element math of kernels/nn.h.
+// Templated on the scalar: float in production, double in tests/gradcheck, through this same
+// code. Passes over large matrices run on OpenMP threads in fixed row chunks, so column sums
+// (bias gradients) and weight gradients are reduced in an order that does not depend on the
+// thread count.
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "host/cpu/gemm.hpp"
 #include "kernels/nn.h"
 
 namespace cusbi::cpu {
-
-template <class T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using RowMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
-template <class T>
-using ConstRowMap = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
-
-// C (m, n) = op(A) op(B) + beta C for row-major matrices with leading dimensions (elements
-// between rows); beta is 0 (C need not be initialised) or 1 (accumulate).
-template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  RowMap<T> C(c, m, n, Eigen::OuterStride<>(ldc));
-  if (k == 0) {
-    if (beta == T(0)) C.setZero();
-    return;
-  }
-  ConstRowMap<T> A(a, trans_a ? k : m, trans_a ? m : k, Eigen::OuterStride<>(lda));
-  ConstRowMap<T> B(b, trans_b ? n : k, trans_b ? k : n, Eigen::OuterStride<>(ldb));
-  auto run = [&](const auto& lhs, const auto& rhs) {
-    if (beta == T(0))
-      C.noalias() = lhs * rhs;
-    else
-      C.noalias() += lhs * rhs;
-  };
-  if (!trans_a && !trans_b)
-    run(A, B);
-  else if (!trans_a)
-    run(A, B.transpose());
-  else if (!trans_b)
-    run(A.transpose(), B);
-  else
-    run(A.transpose(), B.transpose());
-}
 
 // Below this many elements a pass stays on one thread: waking the team costs more than it saves.
 constexpr int64_t kParallelElements = 16384;
@@ -243,6 +210,14 @@ struct CpuExec {
   void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
             int64_t ldb, T beta, T* c, int64_t ldc) {
     cpu::gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  }
+  // dw (out, in) += dy^T x over the batch; scratch: null or weight_grad_scratch elements.
+  void weight_grad(int64_t out, int64_t in, int64_t batch, const T* dy, int64_t ldy, const T* x,
+                   int64_t ldx, T* dw, int64_t lddw, T* scratch) {
+    cpu::weight_grad(out, in, batch, dy, ldy, x, ldx, dw, lddw, scratch);
+  }
+  static int64_t weight_grad_scratch(int64_t batch, int64_t numel) {
+    return cpu::weight_grad_scratch(batch, numel);
   }
   void bias_act(kern::BiasAct mode, int64_t rows, int64_t cols, T* y, const T* bias, T* r) {
     cpu::bias_act(mode, rows, cols, y, bias, r);

@@ -14,6 +14,13 @@ struct CudaExec {
             const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
     cuda::nn_gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
   }
+  // dw (out, in) += dy^T x: one cuBLAS GEMM, deterministic for a given GPU and shape, so it
+  // needs no scratch.
+  void weight_grad(int64_t out, int64_t in, int64_t batch, const float* dy, int64_t ldy,
+                   const float* x, int64_t ldx, float* dw, int64_t lddw, float*) {
+    cuda::nn_gemm(true, false, out, in, batch, dy, ldy, x, ldx, 1.0f, dw, lddw);
+  }
+  static int64_t weight_grad_scratch(int64_t, int64_t) { return 0; }
   void bias_act(kern::BiasAct mode, int64_t rows, int64_t cols, float* y, const float* bias,
                 float* r) {
     cuda::nn_bias_act(mode, rows, cols, y, bias, r);

@@ -29,13 +29,24 @@ ParamSlot ParameterSet::add(const std::string& name, const Shape& shape, float i
   return slot;
 }
 
+ParamSlot ParameterSet::add_constant(const std::string& name, const Shape& shape, float value) {
+  CUSBI_CHECK(std::isfinite(value),
+              "parameter '" << name << "': constant init value " << value << " must be finite");
+  const ParamSlot slot = add(name, shape, 0.0f);
+  entries_.back().constant = true;
+  entries_.back().constant_value = value;
+  return slot;
+}
+
 void ParameterSet::materialize(Device device, Generator& generator) {
   CUSBI_CHECK(!materialized(), "the ParameterSet is already materialized");
   Tensor host = Tensor::empty({numel_}, Device::cpu());
   for (const Entry& e : entries_) {
-    const Tensor draw =
-        uniform(e.slot.shape, -e.init_bound, e.init_bound, Device::cpu(), &generator);
-    host.slice_rows(e.slot.offset, e.slot.offset + e.slot.numel()).copy_(draw);
+    Tensor target = host.slice_rows(e.slot.offset, e.slot.offset + e.slot.numel());
+    if (e.constant)
+      target.fill_(e.constant_value);
+    else
+      target.copy_(uniform(e.slot.shape, -e.init_bound, e.init_bound, Device::cpu(), &generator));
   }
   values_ = host.to(device);
   grads_ = Tensor::zeros({numel_}, device);

@@ -157,8 +157,18 @@ Tensor ResidualNet::forward(const Tensor& inputs, const Tensor& context) {
                        "none, or build the net with context_features set");
   }
   Impl& m = *impl_;
+  // Backward reads inputs and context again, after this forward and the backward itself have
+  // overwritten the workspace (net.forward(net.forward(x)) would feed it its own output).
+  CUSBI_CHECK(!inputs.shares_memory_with(m.workspace) &&
+                  !(C > 0 && context.shares_memory_with(m.workspace)),
+              who << ": " << (inputs.shares_memory_with(m.workspace) ? "inputs" : "context")
+                  << " is a view of this net's own workspace (an output or gradient it returned), "
+                     "which the next forward and backward overwrite; pass a copy, e.g. "
+                     "net.forward(out.clone())");
   if (B > m.capacity || !m.workspace.defined() || m.workspace.device() != device) {
-    const int64_t numel = m.cpu_program.workspace_numel(m.cpu_program.layout(), B);
+    const nn::ResidualNetLayout& layout = m.cpu_program.layout();
+    const int64_t numel = device.is_cpu() ? m.cpu_program.workspace_numel(layout, B)
+                                          : m.cuda_program.workspace_numel(layout, B);
     m.workspace = Tensor::empty({numel}, device);
     m.capacity = B;
   }
@@ -194,6 +204,8 @@ Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
                   << options_.out_features << ") for that forward");
   nn::check_matrix(grad_output, who, "grad_output", B, options_.out_features);
   nn::check_device(grad_output, device, who, "grad_output");
+  // grad_output may be a view of this workspace (an output or gradient it returned): backward
+  // reads it only in its first step, before it writes any of those views.
   const float* x = m.inputs.data();
   const float* c = C > 0 ? m.context.data() : nullptr;
   const float *dx = nullptr, *dc = nullptr;

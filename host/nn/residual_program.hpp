@@ -3,6 +3,7 @@
 // workspace buffers. Instantiated with cpu::CpuExec<float> (production CPU), nn::CudaExec
 // (production GPU) and cpu::CpuExec<double> (tests/gradcheck), so the paths cannot drift apart.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,12 +43,13 @@ struct ResidualNetBuffers {
   T *dt = nullptr, *dg = nullptr, *du = nullptr, *dr = nullptr;  // (B, H) per-block temporaries
   T* dx = nullptr;                                               // (B, in)
   T* dc = nullptr;                                               // (B, C)
-  T* scratch = nullptr;                                          // column-sum partials
+  T* scratch = nullptr;  // column-sum and weight-gradient partials
 };
 
 // Hands out the pieces of a workspace (or only counts them when base is null), each rounded up
-// to 16 elements so every matrix starts on a 64-byte boundary.
-template <class T>
+// to 16 elements so every matrix starts on a 64-byte boundary. Sized per executor: only the CPU
+// one needs weight-gradient partials.
+template <class Exec, class T = typename Exec::Scalar>
 int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch, T* base,
                                  ResidualNetBuffers<T>* b) {
   int64_t used = 0;
@@ -79,7 +81,10 @@ int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch, T* b
   d.dg = gated ? take(bh) : nullptr;
   d.dx = take(batch * l.in);
   d.dc = gated ? take(batch * l.context) : nullptr;
-  d.scratch = take(kern::colsum_scratch(batch, l.hidden > l.out ? l.hidden : l.out));
+  // Column sums and weight gradients run one after the other and share the scratch.
+  const int64_t widest = std::max({l.hidden, l.in, l.context, l.out});
+  d.scratch = take(std::max(kern::colsum_scratch(batch, std::max(l.hidden, l.out)),
+                            Exec::weight_grad_scratch(batch, l.hidden * widest)));
   return used;
 }
 
@@ -89,11 +94,11 @@ class ResidualNetProgram {
   using T = typename Exec::Scalar;
 
   explicit ResidualNetProgram(const ResidualNetLayout& layout) : l_(layout) {
-    carve_residual_workspace<T>(l_, 0, nullptr, &buf);  // sizes the per-block vectors once
+    carve_residual_workspace<Exec>(l_, 0, nullptr, &buf);  // sizes the per-block vectors once
   }
   const ResidualNetLayout& layout() const { return l_; }
   static int64_t workspace_numel(const ResidualNetLayout& layout, int64_t batch) {
-    return carve_residual_workspace<T>(layout, batch, nullptr, nullptr);
+    return carve_residual_workspace<Exec>(layout, batch, nullptr, nullptr);
   }
 
   // Points the program at flat parameters, gradients and a workspace of at least
@@ -102,7 +107,7 @@ class ResidualNetProgram {
     p_ = params;
     g_ = grads;
     batch_ = batch;
-    carve_residual_workspace<T>(l_, batch, workspace, &buf);
+    carve_residual_workspace<Exec>(l_, batch, workspace, &buf);
   }
 
   // x (B, in), c (B, C) (null when C == 0) -> buf.out (B, out).
@@ -164,11 +169,11 @@ class ResidualNetProgram {
                      gated ? buf.s[k] : nullptr, buf.dt, buf.dg, g_ + w2.bias, gate_bias_grad,
                      buf.scratch);
     const T* dt = gated ? buf.dt : buf.dh;
-    ex.gemm(true, false, H, H, B, dt, H, buf.u[k], H, T(1), g_ + w2.weight, H);
+    ex.weight_grad(H, H, B, dt, H, buf.u[k], H, g_ + w2.weight, H, buf.scratch);
     ex.gemm(false, false, B, H, H, dt, H, p_ + w2.weight, H, T(0), buf.du, H);
     if (gated) {
       const LinearOffsets& wc = l_.context_layer[k];
-      ex.gemm(true, false, H, C, B, buf.dg, H, c, C, T(1), g_ + wc.weight, C);
+      ex.weight_grad(H, C, B, buf.dg, H, c, C, g_ + wc.weight, C, buf.scratch);
       if (want_dc) {
         ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0), buf.dc,
                 C);
@@ -176,7 +181,7 @@ class ResidualNetProgram {
       }
     }
     ex.relu_backward_colsum(B, H, buf.du, buf.u[k], g_ + w1.bias, buf.scratch);
-    ex.gemm(true, false, H, H, B, buf.du, H, buf.r[k], H, T(1), g_ + w1.weight, H);
+    ex.weight_grad(H, H, B, buf.du, H, buf.r[k], H, g_ + w1.weight, H, buf.scratch);
     ex.gemm(false, false, B, H, H, buf.du, H, p_ + w1.weight, H, T(0), buf.dr, H);
     pending_dr = buf.dr;
     pending_r = buf.r[k];
@@ -188,10 +193,10 @@ class ResidualNetProgram {
     ex.gate_backward(B, H, buf.dh, pending_dr, pending_r, nullptr, nullptr, nullptr, nullptr,
                      nullptr, g_ + w.bias, nullptr, buf.scratch);
     pending_dr = pending_r = nullptr;
-    ex.gemm(true, false, H, I, B, buf.dh, H, x, I, T(1), g_ + w.weight, ld);
+    ex.weight_grad(H, I, B, buf.dh, H, x, I, g_ + w.weight, ld, buf.scratch);
     ex.gemm(false, false, B, I, H, buf.dh, H, p_ + w.weight, ld, T(0), buf.dx, I);
     if (C > 0) {
-      ex.gemm(true, false, H, C, B, buf.dh, H, c, C, T(1), g_ + w.weight + I, ld);
+      ex.weight_grad(H, C, B, buf.dh, H, c, C, g_ + w.weight + I, ld, buf.scratch);
       if (want_dc)
         ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0),
                 buf.dc, C);

@@ -26,11 +26,15 @@ class ParameterSet {
   struct Entry {
     std::string name;  // PyTorch state_dict name, e.g. "blocks.0.linear_layers.1.weight"
     ParamSlot slot;
-    float init_bound;  // initialised U(-init_bound, init_bound)
+    float init_bound;  // initialised U(-init_bound, init_bound) ...
+    bool constant = false;        // ... or, when constant, every element = constant_value
+    float constant_value = 0.0f;  // (e.g. LULinear's identity init); draws no random numbers
   };
 
   // Registration phase: reserve a slot. Only before materialize().
   ParamSlot add(const std::string& name, const Shape& shape, float init_bound);
+  // A slot initialised to `value` everywhere (consumes nothing from the generator).
+  ParamSlot add_constant(const std::string& name, const Shape& shape, float value);
   // Allocates values and (zeroed) gradients on `device` and initialises every slot in
   // registration order from `generator` (drawn on the CPU, so every device gets the same values).
   void materialize(Device device, Generator& generator);
@@ -56,6 +60,9 @@ class ParameterSet {
 };
 
 // y = x W^T + b with W (out, in) row-major, as torch.nn.Linear. Default init bound 1/sqrt(in).
+// backward keeps a scratch buffer (bias and weight-gradient partials, so that every thread or GPU
+// block takes part) that grows only when a bigger batch arrives; copies of a Linear share it, so
+// one Linear and its copies are not safe to run backward from several threads at once.
 class Linear {
  public:
   Linear() = default;
@@ -66,16 +73,17 @@ class Linear {
   const ParamSlot& weight_slot() const { return weight_; }
   const ParamSlot& bias_slot() const { return bias_; }
 
-  // x: (B, in) -> y: (B, out), y preallocated.
+  // x: (B, in) -> y: (B, out), y preallocated and not overlapping x.
   void forward(const ParameterSet& params, const Tensor& x, Tensor& y) const;
   // Accumulates dW += dy^T x and db += sum_rows(dy). If dx is non-null it is overwritten with
-  // dy W (B, in), or accumulated into when accumulate_dx is true.
+  // dy W (B, in), or accumulated into when accumulate_dx is true; dx must not overlap x or dy.
   void backward(ParameterSet& params, const Tensor& x, const Tensor& dy, Tensor* dx,
                 bool accumulate_dx = false) const;
 
  private:
   int64_t in_ = 0, out_ = 0;
   ParamSlot weight_, bias_;
+  mutable Tensor scratch_;  // backward's reduction partials; empty until the first backward
 };
 
 // Elementwise ReLU and its backward (dx = dy where x > 0, else 0); outputs preallocated.

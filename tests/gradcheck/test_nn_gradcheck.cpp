@@ -27,14 +27,15 @@ std::vector<double> draw(int64_t n, double low, double high, Generator& gen) {
 }
 
 TEST(Gradcheck, Linear) {
-  // B = 5000 with 4 outputs takes the chunked, multi-threaded bias-gradient path.
+  // B = 5000 with 4 outputs takes the chunked bias-gradient path (multi-threaded) and splits
+  // the weight gradient into 40 chunk partials.
   for (int64_t B : {5, 5000}) {
     const int64_t I = 3, O = 4;
     Generator gen(1);
     std::vector<double> w = draw(O * I, -1, 1, gen), b = draw(O, -1, 1, gen);
     std::vector<double> x = draw(B * I, -2, 2, gen), R = draw(B * O, -1, 1, gen);
     std::vector<double> y(B * O), dw(O * I, 0.0), db(O, 0.0), dx(B * I);
-    std::vector<double> scratch(kern::colsum_scratch(B, O));
+    std::vector<double> scratch(nn::linear_backward_scratch<Exec>(B, I, O));
     Exec ex;
     auto loss = [&] {
       nn::linear_forward(ex, w.data(), b.data(), B, I, O, x.data(), y.data());
@@ -173,7 +174,8 @@ TEST(Gradcheck, ResidualNetShapes) {
 }
 
 TEST(Gradcheck, ResidualNetLargeBatchTakesTheChunkedPath) {
-  // B * H = 18000 >= cpu::kParallelElements: threaded passes and chunked bias gradients.
+  // B * H = 18000 >= cpu::kParallelElements: threaded passes and chunked bias gradients; the
+  // batch spans cpu::gemm_chunks(3000) = 24 GEMM chunks, so weights get per-chunk partials.
   check_net({2, 2, 6, 1, 1}, 3000, /*sparse=*/true);
 }
 
