@@ -6,23 +6,11 @@
 // overrides that choice.
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <string>
 
 #include "cusbi/cusbi.hpp"
+#include "example_device.hpp"
 
 namespace {
-
-// The device named by $CUSBI_DEVICE, or the best one available when it is unset.
-cusbi::Device choose_device() {
-  const char* env = std::getenv("CUSBI_DEVICE");
-  if (env == nullptr || *env == '\0') return cusbi::Device::best();
-  const std::string name = env;
-  if (name == "cpu") return cusbi::Device::cpu();
-  if (name == "cuda") return cusbi::Device::cuda(0);
-  if (name.rfind("cuda:", 0) == 0) return cusbi::Device::cuda(std::stoi(name.substr(5)));
-  CUSBI_FAIL("CUSBI_DEVICE is '" << name << "'; use cpu, cuda or cuda:N (or leave it unset)");
-}
 
 // Mean over all elements of (prediction - target)^2, as torch.nn.MSELoss(). Only used for
 // printing: reading a value back waits for the device, so the loop does it every 50 steps.
@@ -32,8 +20,7 @@ float mse(const cusbi::Tensor& prediction, const cusbi::Tensor& target) {
 
 int run() {
   using namespace cusbi;
-  const Device device = choose_device();
-  check_device_usable(device);  // clear message if e.g. cuda was asked for without a GPU
+  const Device device = cusbi_examples::choose_device();
   std::printf("cusbi quickstart on %s\n", device.str().c_str());
 
   constexpr int64_t kNumSamples = 1000;  // full batch: every step sees all samples

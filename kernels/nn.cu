@@ -148,8 +148,9 @@ struct ColsumOp {
 // use at most 64 registers, and without the bound a kernel that grew past that would fail only
 // at launch, on a GPU.
 template <int kLanes, class Op>
-__global__ void __launch_bounds__(kTileCols* kLanes) colsum_kernel(Op op, int64_t rows, int64_t cols, int64_t chunk_rows, float* out0,
-                              float* out1, bool accumulate) {
+__global__ void __launch_bounds__(kTileCols* kLanes)
+    colsum_kernel(Op op, int64_t rows, int64_t cols, int64_t chunk_rows, float* out0, float* out1,
+                  bool accumulate) {
   __shared__ float lanes0[kLanes][kTileCols], lanes1[kLanes][kTileCols];
   const int64_t j = blockIdx.x * int64_t(kTileCols) + threadIdx.x;
   const int64_t begin = blockIdx.y * chunk_rows;

@@ -33,8 +33,9 @@ void Linear::forward(const ParameterSet& params, const Tensor& x, Tensor& y) con
   nn::check_device(x, device, "Linear.forward", "x");
   nn::check_device(y, device, "Linear.forward", "y");
   // The GEMM (Eigen noalias, cuBLAS) reads x while writing y: they must not overlap.
-  CUSBI_CHECK(!y.shares_memory_with(x), "Linear.forward: y shares memory with x; the layer "
-                                        "cannot work in place, pass a separate y");
+  CUSBI_CHECK(!y.shares_memory_with(x),
+              "Linear.forward: y shares memory with x; the layer cannot work in place, pass a "
+              "separate y");
   if (batch == 0) return;
   const float* p = params.values().data();
   nn::dispatch(device, [&](auto& ex) {
@@ -56,15 +57,15 @@ void Linear::backward(ParameterSet& params, const Tensor& x, const Tensor& dy, T
     nn::check_device(*dx, device, "Linear.backward", "dx");
     // dx = dy W is written while dy is read, and x is read by the weight gradient before.
     CUSBI_CHECK(!dx->shares_memory_with(dy) && !dx->shares_memory_with(x),
-                "Linear.backward: dx shares memory with " << (dx->shares_memory_with(dy) ? "dy" : "x")
-                                                          << "; pass a separate dx");
+                "Linear.backward: dx shares memory with "
+                    << (dx->shares_memory_with(dy) ? "dy" : "x") << "; pass a separate dx");
   }
   if (batch == 0) return;
   const int64_t needed = device.is_cpu()
                              ? nn::linear_backward_scratch<cpu::CpuExec<float>>(batch, in_, out_)
                              : nn::linear_backward_scratch<nn::CudaExec>(batch, in_, out_);
-  if (needed > 0 && (!scratch_.defined() || scratch_.numel() < needed ||
-                     scratch_.device() != device))
+  if (needed > 0 &&
+      (!scratch_.defined() || scratch_.numel() < needed || scratch_.device() != device))
     scratch_ = Tensor::empty({needed}, device);
   float* scratch = needed > 0 ? scratch_.data() : nullptr;
   const float* p = params.values().data();

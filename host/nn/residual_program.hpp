@@ -49,9 +49,11 @@ struct ResidualNetBuffers {
 // Hands out the pieces of a workspace (or only counts them when base is null), each rounded up
 // to 16 elements so every matrix starts on a 64-byte boundary. Sized per executor: only the CPU
 // one needs weight-gradient partials.
-template <class Exec, class T = typename Exec::Scalar>
-int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch, T* base,
-                                 ResidualNetBuffers<T>* b) {
+template <class Exec>
+int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch,
+                                 typename Exec::Scalar* base,
+                                 ResidualNetBuffers<typename Exec::Scalar>* b) {
+  using T = typename Exec::Scalar;
   int64_t used = 0;
   auto take = [&](int64_t n) {
     T* p = base ? base + used : nullptr;

@@ -2,6 +2,7 @@
 #pragma once
 #include "cusbi/device.hpp"
 #include "cusbi/error.hpp"
+#include "cusbi/flows.hpp"
 #include "cusbi/io.hpp"
 #include "cusbi/nn.hpp"
 #include "cusbi/optim.hpp"

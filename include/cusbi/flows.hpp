@@ -20,6 +20,9 @@ namespace cusbi {
 // sbi's z_score_x / z_score_y options.
 enum class ZScore { None, Independent, Structured };
 
+// sbi's build_nsf arguments and defaults. Ranges: hidden_features >= 1, num_transforms >= 1,
+// num_bins in [1, 64], tail_bound finite and > 0, num_blocks >= 0,
+// hidden_layers_spline_context >= 0 (as in sbi, its hidden Linear is shared by all repetitions).
 struct NsfOptions {
   int64_t hidden_features = 50;
   int64_t num_transforms = 5;
@@ -33,8 +36,12 @@ struct NsfOptions {
 
 class NeuralSplineFlow {
  public:
-  // Architecture from options, standardisation statistics given (undefined tensors = identity).
-  // Parameters are initialised as PyTorch does from `generator` (default generator when null).
+  // Architecture from options, standardisation statistics given: a default-constructed
+  // Standardize means no z-scoring on that side (then options.z_score_* are ignored, and the
+  // transforms are numbered as sbi numbers them without z-scoring). Parameters are initialised
+  // as nflows does (PyTorch's U(+-1/sqrt(fan_in)), U(+-1e-3) for each residual block's last
+  // Linear, LU identity) from `generator` (default generator when null), under sbi's
+  // state_dict names ("net._transform._transforms.{k}.transform_net.initial_layer.weight", ...).
   NeuralSplineFlow(int64_t input_features, int64_t condition_features, const NsfOptions& options,
                    const Standardize& input_zscore, const Standardize& condition_zscore,
                    Device device, Generator* generator = nullptr);
@@ -48,11 +55,18 @@ class NeuralSplineFlow {
   Device device() const;
   void to(Device device);
 
-  // Training: per-sample negative log-density -log q(input | condition), (B,). The flow keeps
-  // what backward needs until the next call of loss/log_prob/sample.
+  // Training: per-sample negative log-density -log q(input | condition), (B,), for input
+  // (B, D) and condition (B, C) or (1, C). Throws if either holds NaN or +-inf (this
+  // synchronises with the device). The flow keeps what backward needs until the next loss
+  // (log_prob and sample use a workspace of their own).
   Tensor loss(const Tensor& input, const Tensor& condition);
-  // grad_loss (B,) for the last loss(): accumulates parameter gradients.
-  void backward(const Tensor& grad_loss);
+  // As loss, writing into a preallocated out (B,): a steady-state training step then allocates
+  // nothing.
+  void loss(const Tensor& input, const Tensor& condition, Tensor& out);
+  // grad_loss (B,) for the last loss(): accumulates parameter gradients (zero them with
+  // zero_grad). When grad_input is non-null it is set to the gradient w.r.t. the input (B, D),
+  // a view of the flow's workspace valid until the next loss or backward.
+  void backward(const Tensor& grad_loss, Tensor* grad_input = nullptr);
 
   // log q(input | condition). input (S, B, D) or (B, D), condition (B, C) or (S, B, C); batch
   // sizes broadcast as in sbi (equal, or one of them 1). Returns (S, B) ((1, B) for 2-D input).
@@ -62,11 +76,18 @@ class NeuralSplineFlow {
   // As log_prob, writing into a preallocated out (S, B): the allocation-free form for hot loops.
   void log_prob(const Tensor& input, const Tensor& condition, Tensor& out);
 
-  // Samples (*sample_shape, B, D) for condition (B, C), drawn from `generator`.
+  // The forward flow: the base variable (noise) z of each input, sbi's inverse_transform. Shapes
+  // and broadcasting as log_prob; returns (S, B, D) for 3-D input, (B, D) for 2-D input.
+  Tensor inverse_transform(const Tensor& input, const Tensor& condition);
+
+  // Samples (*sample_shape, B, D) for condition (B, C): base noise randn(B n, D) from
+  // `generator` (default generator when null), row b n + j feeding sample j of condition b, as
+  // nflows draws it.
   Tensor sample(const Shape& sample_shape, const Tensor& condition,
                 Generator* generator = nullptr);
   // The inverse flow applied to given base noise: noise (N, B, D) -> samples (N, B, D), row
-  // order as sbi (sample j of condition b uses noise[j, b]). Used to compare with sbi exactly.
+  // order as sbi (sample j of condition b uses noise[j, b]); condition (B, C) or (1, C). Used
+  // to compare with sbi exactly.
   Tensor sample_from_noise(const Tensor& noise, const Tensor& condition);
 
   Tensor parameters() const;  // flat, shares memory (for Adam)
@@ -93,5 +114,7 @@ NeuralSplineFlow build_nsf(const Tensor& input, const Tensor& condition,
 NeuralSplineFlow load_sbi_nsf(const std::map<std::string, Tensor>& state_dict,
                               int64_t input_features, int64_t condition_features,
                               const NsfOptions& options, Device device = Device::best());
+// The same from a file written by tools/export_sbi_nsf.py (state_dict + architecture metadata).
+NeuralSplineFlow load_sbi_nsf(const std::string& safetensors_path, Device device = Device::best());
 
 }  // namespace cusbi

@@ -26,7 +26,7 @@ class ParameterSet {
   struct Entry {
     std::string name;  // PyTorch state_dict name, e.g. "blocks.0.linear_layers.1.weight"
     ParamSlot slot;
-    float init_bound;  // initialised U(-init_bound, init_bound) ...
+    float init_bound;             // initialised U(-init_bound, init_bound) ...
     bool constant = false;        // ... or, when constant, every element = constant_value
     float constant_value = 0.0f;  // (e.g. LULinear's identity init); draws no random numbers
   };

@@ -36,9 +36,8 @@ NetRun run_net(const ResidualNetOptions& o, int64_t batch, int threads) {
   Generator gen(11);
   ResidualNet net(o, Device::cpu(), &gen);
   const Tensor x = randn({batch, o.in_features}, Device::cpu(), &gen);
-  const Tensor c = o.context_features > 0
-                       ? randn({batch, o.context_features}, Device::cpu(), &gen)
-                       : Tensor();
+  const Tensor c =
+      o.context_features > 0 ? randn({batch, o.context_features}, Device::cpu(), &gen) : Tensor();
   const Tensor g = randn({batch, o.out_features}, Device::cpu(), &gen);
   NetRun r;
   r.out = net.forward(x, c).to_vector();
@@ -52,8 +51,8 @@ NetRun run_net(const ResidualNetOptions& o, int64_t batch, int threads) {
 void expect_same_bits_for_any_thread_count(const ResidualNetOptions& o, int64_t batch) {
   const NetRun one = run_net(o, batch, 1);
   for (int threads : {2, 3}) {
-    SCOPED_TRACE(::testing::Message() << threads << " threads vs 1, context "
-                                      << o.context_features);
+    SCOPED_TRACE(::testing::Message()
+                 << threads << " threads vs 1, context " << o.context_features);
     const NetRun many = run_net(o, batch, threads);
     EXPECT_EQ(many.out, one.out);
     EXPECT_EQ(many.grads, one.grads);

@@ -1,6 +1,7 @@
-// ResidualNet's contract around its workspace: bad calls throw cusbi::Error saying what to fix,
-// a steady-state forward+backward allocates nothing, and repeated runs give identical bits
-// (bias gradients reduced in a fixed order, also on the multi-threaded path).
+// ResidualNet's and Linear's contract around their buffers: bad calls (wrong shapes, inputs that
+// are views of the net's own workspace, outputs overlapping inputs) throw cusbi::Error saying
+// what to fix, a steady-state forward+backward allocates nothing, and repeated runs give
+// identical bits (gradients reduced in a fixed order, also on the multi-threaded path).
 #include <string>
 #include <vector>
 
@@ -58,6 +59,50 @@ TEST(LinearErrors, ShapeMismatchesSayWhatToPass) {
                    "dx has shape (4, 2), expected (4, 3)");
   Tensor r = Tensor::zeros({3}, Device::cpu());
   EXPECT_ERROR_HAS(relu_forward(Tensor::zeros({4}, Device::cpu()), r), "relu_forward");
+}
+
+TEST(ResidualNetErrors, InputsThatAreViewsOfTheWorkspaceAreRejected) {
+  // in == out == C, so outputs and gradients of the net fit as its inputs or context.
+  Generator gen(7);
+  ResidualNet net({3, 3, 8, 3, 2}, Device::cpu(), &gen);
+  const Tensor x = randn({6, 3}, Device::cpu(), &gen), c = randn({6, 3}, Device::cpu(), &gen);
+  const Tensor out = net.forward(x, c);
+  EXPECT_ERROR_HAS(net.forward(out, c), "inputs is a view of this net's own workspace");
+  EXPECT_ERROR_HAS(net.forward(out, c), "clone()");
+  EXPECT_ERROR_HAS(net.forward(x, out), "context is a view of this net's own workspace");
+  net.forward(x, c);
+  Tensor gc;
+  const Tensor dx = net.backward(randn({6, 3}, Device::cpu(), &gen), &gc);
+  EXPECT_ERROR_HAS(net.forward(dx, c), "inputs is a view");
+  EXPECT_ERROR_HAS(net.forward(x, gc), "context is a view");
+  // A row slice overlaps too; a clone does not.
+  EXPECT_ERROR_HAS(net.forward(out.slice_rows(2, 4), c.slice_rows(2, 4)), "inputs is a view");
+  const Tensor again = net.forward(out.clone(), c);
+  EXPECT_EQ(again.shape(), Shape({6, 3}));
+  // grad_output may be a view of the workspace: backward reads it before writing any view.
+  // Checked against the same gradient passed as a separate copy.
+  const Tensor out2 = net.forward(x, c);
+  net.zero_grad();
+  const std::vector<float> dx_copy = net.backward(out2.clone()).to_vector();
+  const std::vector<float> grads_copy = net.gradients().to_vector();
+  net.zero_grad();
+  EXPECT_EQ(net.backward(out2).to_vector(), dx_copy);
+  EXPECT_EQ(net.gradients().to_vector(), grads_copy);
+}
+
+TEST(LinearErrors, OverlappingOutputsAreRejected) {
+  ParameterSet ps;
+  Linear lin(ps, "l", 3, 3);
+  Generator gen(0);
+  ps.materialize(Device::cpu(), gen);
+  Tensor a = randn({4, 3}, Device::cpu(), &gen), b = randn({4, 3}, Device::cpu(), &gen);
+  EXPECT_ERROR_HAS(lin.forward(ps, a, a), "y shares memory with x");
+  Tensor tail = a.slice_rows(1, 4);
+  EXPECT_ERROR_HAS(lin.forward(ps, a.slice_rows(0, 3), tail), "y shares memory with x");
+  EXPECT_ERROR_HAS(lin.backward(ps, a, b, &b), "dx shares memory with dy");
+  EXPECT_ERROR_HAS(lin.backward(ps, a, b, &a), "dx shares memory with x");
+  // A rejected call must leave the gradients untouched.
+  EXPECT_EQ(ps.grads().to_vector(), std::vector<float>(ps.numel(), 0.0f));
 }
 
 // One training-like step: forward, backward with a gradient that depends on the output.

@@ -1,0 +1,264 @@
+// NeuralSplineFlow: argument checks with sbi's shape rules, the workspaces (one for inference,
+// one for training, each sized for the largest batch seen and then reused), and dispatch of the
+// flow program (host/flows/nsf_program.hpp) to the CPU or CUDA executor by the parameters'
+// device. No call here synchronises with the device except loss's finiteness check.
+#include <cmath>
+#include <utility>
+
+#include "cusbi/error.hpp"
+#include "cusbi/flows.hpp"
+#include "host/flows/flow_exec.hpp"
+#include "host/flows/nsf_checks.hpp"
+#include "host/flows/nsf_layout.hpp"
+
+namespace cusbi {
+
+using flows::CpuFlowExec;
+using flows::CudaFlowExec;
+
+struct NeuralSplineFlow::Impl {
+  Impl(int64_t d, int64_t c, const NsfOptions& o, Standardize in, Standardize cond)
+      : options(o), D(d), C(c), input_z(std::move(in)), condition_z(std::move(cond)) {}
+
+  // Calls f(program, executor) for the parameters' device.
+  template <class F>
+  void run(F&& f) {
+    if (device.is_cpu()) {
+      CpuFlowExec ex;
+      f(*cpu, ex);
+    } else {
+      cuda::set_device(device.index());
+      CudaFlowExec ex;
+      f(*gpu, ex);
+    }
+  }
+  // Grows `ws` (only) to hold `rows` rows of the program's inference or training buffers.
+  void reserve(Tensor& ws, int64_t& capacity, int64_t rows, bool training) {
+    if (ws.defined() && rows <= capacity && ws.device() == device) return;
+    const flows::NsfLayout& l = cpu->layout();
+    using CpuProgram = flows::NsfProgram<CpuFlowExec>;
+    using GpuProgram = flows::NsfProgram<CudaFlowExec>;
+    const int64_t numel =
+        device.is_cpu()
+            ? (training ? CpuProgram::training_numel(l, rows) : CpuProgram::inference_numel(l, rows))
+            : (training ? GpuProgram::training_numel(l, rows) : GpuProgram::inference_numel(l, rows));
+    ws = Tensor::empty({numel}, device);
+    capacity = rows;
+  }
+  flows::NsfPointers<float> pointers() {
+    flows::NsfPointers<float> p;
+    p.params = params.values().data();
+    p.grads = params.grads().data();
+    if (input_z.mean().defined()) {
+      p.input_mean = input_z.mean().data();
+      p.input_std = input_z.std().data();
+      p.input_logdet = input_z.log_abs_det();
+    }
+    if (condition_z.mean().defined()) {
+      p.condition_mean = condition_z.mean().data();
+      p.condition_std = condition_z.std().data();
+    }
+    return p;
+  }
+
+  NsfOptions options;
+  int64_t D, C;
+  Standardize input_z, condition_z;  // undefined: no z-scoring on that side
+  Device device = Device::cpu();
+  ParameterSet params;
+  std::unique_ptr<flows::NsfProgram<CpuFlowExec>> cpu;
+  std::unique_ptr<flows::NsfProgram<CudaFlowExec>> gpu;
+  Tensor inference_ws, training_ws;
+  int64_t inference_capacity = -1, training_capacity = -1;
+  int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
+};
+
+NeuralSplineFlow::NeuralSplineFlow(int64_t input_features, int64_t condition_features,
+                                   const NsfOptions& options, const Standardize& input_zscore,
+                                   const Standardize& condition_zscore, Device device,
+                                   Generator* generator) {
+  flows::check_nsf_options(input_features, condition_features, options);
+  flows::check_zscore(input_zscore, input_features, "input");
+  flows::check_zscore(condition_zscore, condition_features, "condition");
+  check_device_usable(device);
+  impl_ = std::make_unique<Impl>(input_features, condition_features, options, input_zscore,
+                                 condition_zscore);
+  Impl& m = *impl_;
+  m.device = device;
+  if (m.input_z.mean().defined()) m.input_z.to(device);
+  if (m.condition_z.mean().defined()) m.condition_z.to(device);
+  flows::NsfShape shape;
+  shape.features = input_features;
+  shape.context = condition_features;
+  shape.hidden = options.hidden_features;
+  shape.num_blocks = options.num_blocks;
+  shape.hidden_layers_spline_context = options.hidden_layers_spline_context;
+  const flows::NsfLayout layout = flows::register_nsf(
+      m.params, shape,
+      flows::spline_spec(options.num_bins, options.tail_bound, options.hidden_features),
+      options.num_transforms, m.input_z.mean().defined());
+  m.params.materialize(device, generator ? *generator : default_generator());
+  m.cpu = std::make_unique<flows::NsfProgram<CpuFlowExec>>(layout);
+  m.gpu = std::make_unique<flows::NsfProgram<CudaFlowExec>>(layout);
+}
+
+NeuralSplineFlow::~NeuralSplineFlow() = default;
+NeuralSplineFlow::NeuralSplineFlow(NeuralSplineFlow&&) noexcept = default;
+NeuralSplineFlow& NeuralSplineFlow::operator=(NeuralSplineFlow&&) noexcept = default;
+
+int64_t NeuralSplineFlow::input_features() const { return impl_->D; }
+int64_t NeuralSplineFlow::condition_features() const { return impl_->C; }
+const NsfOptions& NeuralSplineFlow::options() const { return impl_->options; }
+Device NeuralSplineFlow::device() const { return impl_->device; }
+Tensor NeuralSplineFlow::parameters() const { return impl_->params.values(); }
+Tensor NeuralSplineFlow::gradients() const { return impl_->params.grads(); }
+void NeuralSplineFlow::zero_grad() { impl_->params.zero_grad(); }
+ParameterSet& NeuralSplineFlow::parameter_set() { return impl_->params; }
+const ParameterSet& NeuralSplineFlow::parameter_set() const { return impl_->params; }
+const Standardize& NeuralSplineFlow::input_zscore() const { return impl_->input_z; }
+const Standardize& NeuralSplineFlow::condition_zscore() const { return impl_->condition_z; }
+
+void NeuralSplineFlow::to(Device device) {
+  check_device_usable(device);
+  Impl& m = *impl_;
+  m.params.to(device);
+  if (m.input_z.mean().defined()) m.input_z.to(device);
+  if (m.condition_z.mean().defined()) m.condition_z.to(device);
+  m.device = device;
+  m.inference_ws = m.training_ws = Tensor();
+  m.inference_capacity = m.training_capacity = m.training_rows = -1;
+}
+
+Tensor NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition) {
+  CUSBI_CHECK(input.defined(), "NeuralSplineFlow.loss: input is undefined; pass (batch, D)");
+  Tensor out = Tensor::empty({input.size(0)}, impl_->device);
+  loss(input, condition, out);
+  return out;
+}
+
+void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor& out) {
+  Impl& m = *impl_;
+  const flows::LossRows r = flows::loss_rows(input, condition, m.D, m.C, m.device);
+  CUSBI_CHECK(out.defined() && out.shape() == Shape({r.rows}),
+              "NeuralSplineFlow.loss: out has shape "
+                  << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected ("
+                  << r.rows << ",)");
+  flows::check_on(out, m.device, "NeuralSplineFlow.loss", "out");
+  check_finite(input, "NeuralSplineFlow.loss: input (training data)");
+  check_finite(condition, "NeuralSplineFlow.loss: condition (training data)");
+  m.training_rows = -1;  // a failure below leaves nothing to differentiate
+  if (r.rows > 0) {
+    m.reserve(m.training_ws, m.training_capacity, r.rows, true);
+    const flows::NsfPointers<float> p = m.pointers();
+    m.run([&](auto& program, auto& ex) {
+      program.loss(ex, p, m.training_ws.data(), r.rows, r.input, input.data(), r.condition,
+                   condition.data(), out.data());
+    });
+  }
+  m.training_rows = r.rows;
+}
+
+void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
+  Impl& m = *impl_;
+  const int64_t rows = m.training_rows;
+  CUSBI_CHECK(rows >= 0, "NeuralSplineFlow.backward: no loss to differentiate; call loss(input, "
+                         "condition) first (after to(), call it again)");
+  CUSBI_CHECK(grad_loss.defined() && grad_loss.dim() == 1 && grad_loss.size(0) == rows,
+              "NeuralSplineFlow.backward: grad_loss has shape "
+                  << (grad_loss.defined() ? shape_str(grad_loss.shape()) : "undefined")
+                  << " but the last loss had batch " << rows << "; pass (" << rows << ",)");
+  flows::check_on(grad_loss, m.device, "NeuralSplineFlow.backward", "grad_loss");
+  if (rows == 0) {
+    if (grad_input) *grad_input = Tensor::zeros({0, m.D}, m.device);
+    return;
+  }
+  const flows::NsfPointers<float> p = m.pointers();
+  const float* g = nullptr;
+  m.run([&](auto& program, auto& ex) {
+    g = program.backward(ex, p, m.training_ws.data(), rows, grad_loss.data(), grad_input != nullptr);
+  });
+  if (grad_input) {
+    const int64_t offset = g - m.training_ws.data();
+    *grad_input = m.training_ws.slice_rows(offset, offset + rows * m.D).reshape({rows, m.D});
+  }
+}
+
+void NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition, Tensor& out) {
+  Impl& m = *impl_;
+  const flows::LogProbRows r = flows::log_prob_rows(input, condition, m.D, m.C, m.device);
+  CUSBI_CHECK(out.defined() && out.shape() == Shape({r.samples, r.batch}),
+              "NeuralSplineFlow.log_prob: out has shape "
+                  << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected ("
+                  << r.samples << ", " << r.batch << ")");
+  flows::check_on(out, m.device, "NeuralSplineFlow.log_prob", "out");
+  const int64_t rows = r.samples * r.batch;
+  if (rows == 0) return;
+  m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+  const flows::NsfPointers<float> p = m.pointers();
+  m.run([&](auto& program, auto& ex) {
+    program.log_prob(ex, p, m.inference_ws.data(), rows, r.input, input.data(), r.condition,
+                     condition.data(), out.data());
+  });
+}
+
+Tensor NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition) {
+  const flows::LogProbRows r =
+      flows::log_prob_rows(input, condition, impl_->D, impl_->C, impl_->device);
+  Tensor out = Tensor::empty({r.samples, r.batch}, impl_->device);
+  log_prob(input, condition, out);
+  return out;
+}
+
+Tensor NeuralSplineFlow::inverse_transform(const Tensor& input, const Tensor& condition) {
+  Impl& m = *impl_;
+  const flows::LogProbRows r = flows::log_prob_rows(input, condition, m.D, m.C, m.device);
+  const int64_t rows = r.samples * r.batch;
+  Tensor z = Tensor::empty({rows, m.D}, m.device);
+  if (rows > 0) {
+    m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+    const flows::NsfPointers<float> p = m.pointers();
+    m.run([&](auto& program, auto& ex) {
+      program.log_prob(ex, p, m.inference_ws.data(), rows, r.input, input.data(), r.condition,
+                       condition.data(), nullptr, z.data());
+    });
+  }
+  return input.dim() == 3 ? z.reshape({r.samples, r.batch, m.D}) : z.reshape({r.batch, m.D});
+}
+
+Tensor NeuralSplineFlow::sample_from_noise(const Tensor& noise, const Tensor& condition) {
+  Impl& m = *impl_;
+  const flows::SampleRows r = flows::noise_rows(noise, condition, m.D, m.C, m.device);
+  Tensor out = Tensor::empty(noise.shape(), m.device);
+  const int64_t rows = r.samples * r.batch;
+  if (rows == 0) return out;
+  m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+  const flows::NsfPointers<float> p = m.pointers();
+  m.run([&](auto& program, auto& ex) {
+    program.sample(ex, p, m.inference_ws.data(), rows, r.noise, noise.data(), r.condition,
+                   condition.data(), out.data());
+  });
+  return out;
+}
+
+Tensor NeuralSplineFlow::sample(const Shape& sample_shape, const Tensor& condition,
+                                Generator* generator) {
+  Impl& m = *impl_;
+  const flows::SampleRows r = flows::sample_rows(sample_shape, condition, m.C, m.device);
+  Shape shape = sample_shape;
+  shape.push_back(r.batch);
+  shape.push_back(m.D);
+  Tensor out = Tensor::empty(shape, m.device);
+  const int64_t rows = r.samples * r.batch;
+  if (rows == 0) return out;
+  // nflows draws randn(B n, D) viewed as (B, n, D); r.noise reads it as (n, B, D).
+  const Tensor noise = randn({rows, m.D}, m.device, generator);
+  m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+  const flows::NsfPointers<float> p = m.pointers();
+  m.run([&](auto& program, auto& ex) {
+    program.sample(ex, p, m.inference_ws.data(), rows, r.noise, noise.data(), r.condition,
+                   condition.data(), out.data());
+  });
+  return out;
+}
+
+}  // namespace cusbi
