@@ -29,7 +29,8 @@ void print_moments(const cusbi::Tensor& samples) {
     double sum = 0, sum_sq = 0;
     for (int64_t i = 0; i < n; ++i) sum += values[i * d + j];
     const double mean = sum / n;
-    for (int64_t i = 0; i < n; ++i) sum_sq += (values[i * d + j] - mean) * (values[i * d + j] - mean);
+    for (int64_t i = 0; i < n; ++i)
+      sum_sq += (values[i * d + j] - mean) * (values[i * d + j] - mean);
     std::printf("theta_%lld: sample mean %.3f, sample std %.3f\n", static_cast<long long>(j + 1),
                 mean, std::sqrt(sum_sq / (n - 1)));
   }

@@ -11,7 +11,7 @@ namespace cusbi::cuda {
 namespace {
 
 // One index per element of a (rows, cols) matrix, grid-strided so any size fits the grid.
-#define CUSBI_FLOW_LOOP(i, n)                                                       \
+#define CUSBI_FLOW_LOOP(i, n)                                               \
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < (n); \
        i += int64_t(gridDim.x) * blockDim.x)
 
@@ -20,8 +20,8 @@ __global__ void rows_affine_kernel(int64_t rows, int64_t cols, kern::RowMap map,
   CUSBI_FLOW_LOOP(i, rows * cols) {
     const int64_t r = i / cols, j = i % cols;
     const float v = src[kern::source_row(map, r) * cols + j];
-    dst[i] = mean ? kern::standardize_element(kern::StandardizeMode::kForward, v, mean[j], std[j])
-                  : v;
+    dst[i] =
+        mean ? kern::standardize_element(kern::StandardizeMode::kForward, v, mean[j], std[j]) : v;
   }
 }
 
@@ -51,7 +51,8 @@ __global__ void coupling_forward_kernel(kern::CouplingArgs<float> a, float* y, f
   CUSBI_FLOW_LOOP(i, a.rows * a.features) {
     const int64_t r = i / a.features, d = i % a.features;
     kern::coupling_forward_at<MaxBins, Exact>(a, r, d, y, logdet);
-    if (direct_total && kern::coupling_transforms(d, a.parity)) kern::add_row_logdet(r, 1, logdet, total);
+    if (direct_total && kern::coupling_transforms(d, a.parity))
+      kern::add_row_logdet(r, 1, logdet, total);
   }
 }
 

@@ -74,8 +74,8 @@ struct CouplingArgs {
   int64_t features = 0;  // D
   int parity = 0;
   int num_bins = 0;
-  T bound = T(3);    // tail bound B
-  T divisor = T(1);  // sqrt(hidden_features) of the conditioner
+  T bound = T(3);             // tail bound B
+  T divisor = T(1);           // sqrt(hidden_features) of the conditioner
   const T* params = nullptr;  // (rows, n_tr * (3K - 1)): the conditioner's output
   const T* x = nullptr;       // (rows, D): the layer's input (the output side for the inverse)
 };
@@ -210,17 +210,20 @@ CUSBI_HD void add_row_logdet(int64_t r, int64_t n, const T* logdet, T* total) {
   total[r] += s;
 }
 
-// Source row of output row r = s * period + b: s * outer + b * inner. Broadcasting a batch of 1
-// is inner = 0, a missing sample dimension outer = 0; sampling's noise, drawn as (B, n) and
-// read as (n, B), is outer = 1, inner = n.
+// Source row of output row r, flat row q = first + r = s * period + b: s * outer + b * inner.
+// Broadcasting a batch of 1 is inner = 0, a missing sample dimension outer = 0; sampling's
+// noise, drawn as (B, n) and read as (n, B), is outer = 1, inner = n. `first` lets a pass over
+// a block of rows start inside the flat order.
 struct RowMap {
   int64_t period = 1;
   int64_t outer = 0;
   int64_t inner = 0;
+  int64_t first = 0;
 };
 
 CUSBI_HD int64_t source_row(const RowMap& m, int64_t r) {
-  return (r / m.period) * m.outer + (r % m.period) * m.inner;
+  const int64_t q = m.first + r;
+  return (q / m.period) * m.outer + (q % m.period) * m.inner;
 }
 
 // nflows' StandardNormal: -0.5 sum z^2 - log_z with log_z = 0.5 D log(2 pi) (rounded once).

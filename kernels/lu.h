@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels/common.h"
+#include "kernels/rq_spline.h"  // rq_softplus(_grad): torch's softplus, as torch computes it
 
 namespace cusbi::kern {
 
@@ -23,9 +24,12 @@ CUSBI_HD int64_t lu_upper_index(int64_t d, int64_t i, int64_t j) {
   return i * (d - 1) - i * (i - 1) / 2 + (j - i - 1);
 }
 
+// torch's F.softplus form (log1p(exp(x)), x above 20 passed through) rather than common.h's
+// rearranged one: at the identity-init logit the two round to different sides of 1 in float, and
+// this one gives torch's u_ii = 1 - 2^-24 bit for bit.
 template <typename T>
 CUSBI_HD T lu_upper_diag(T unconstrained) {
-  return softplus(unconstrained) + T(kLuEps);
+  return rq_softplus(unconstrained) + T(kLuEps);
 }
 
 // Packed element (i, j) from the parameters lower_entries, upper_entries and
@@ -105,7 +109,7 @@ CUSBI_HD T lu_entry_grad(int64_t d, int64_t i, int64_t j, const T* lu, const T* 
 
 // Adds entry (i, j)'s gradient to its parameter. The diagonal also takes the log|det| term:
 // every row's log|det| is sum_i log u_ii, so with S = sum_b dlogdet_b it adds S / u_ii to dU_ii;
-// then du_ii / dd_i = sigmoid(d_i) (the derivative of softplus).
+// then du_ii / dd_i = softplus'(d_i) = sigmoid(d_i), in torch's form (1 above 20).
 template <typename T>
 CUSBI_HD void lu_accumulate_entry_grad(int64_t d, int64_t i, int64_t j, const T* lu, const T* dw,
                                        T dlogdet_sum, const T* diag, T* g_lower, T* g_upper,
@@ -116,7 +120,7 @@ CUSBI_HD void lu_accumulate_entry_grad(int64_t d, int64_t i, int64_t j, const T*
   } else if (i < j) {
     g_upper[lu_upper_index(d, i, j)] += g;
   } else {
-    g_diag[i] += (g + dlogdet_sum / lu[i * d + i]) * sigmoid(diag[i]);
+    g_diag[i] += (g + dlogdet_sum / lu[i * d + i]) * rq_softplus_grad(diag[i]);
   }
 }
 

@@ -19,8 +19,12 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 
 import torch
+
+# nflows' LULinear inverse calls the deprecated torch.triangular_solve; its warning is noise here.
+warnings.filterwarnings("ignore", message=".*triangular_solve.*")
 
 try:
     import sbi

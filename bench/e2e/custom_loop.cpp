@@ -10,11 +10,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cusbi/cusbi.hpp"
 
@@ -107,10 +106,14 @@ int run(int argc, char** argv) {
   uint64_t seed = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--device") device_name = argv[i + 1];
-    else if (flag == "--repeats") repeats = std::max(1, std::atoi(argv[i + 1]));
-    else if (flag == "--seed") seed = std::strtoull(argv[i + 1], nullptr, 10);
-    else CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --seed");
+    if (flag == "--device")
+      device_name = argv[i + 1];
+    else if (flag == "--repeats")
+      repeats = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--seed")
+      seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else
+      CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --seed");
   }
   const Device device = parse_device(device_name);
   cusbi::check_device_usable(device);
@@ -120,15 +123,15 @@ int run(int argc, char** argv) {
   double load[1] = {0.0};
   getloadavg(load, 1);
   const char* omp_threads = std::getenv("OMP_NUM_THREADS");
-  nlohmann::json result{{"library", "cusbi"},
-                        {"device", device.str()},
-                        {"threads", omp_threads ? std::atoi(omp_threads)
-                                                : int(std::thread::hardware_concurrency())},
-                        {"num_simulations", kNumSimulations},
-                        {"num_steps", kNumSteps},
-                        {"num_samples", kNumSamples},
-                        {"repeats", repeats},
-                        {"load_average_1min", load[0]}};
+  nlohmann::json result{
+      {"library", "cusbi"},
+      {"device", device.str()},
+      {"threads", omp_threads ? std::atoi(omp_threads) : int(std::thread::hardware_concurrency())},
+      {"num_simulations", kNumSimulations},
+      {"num_steps", kNumSteps},
+      {"num_samples", kNumSamples},
+      {"repeats", repeats},
+      {"load_average_1min", load[0]}};
   for (const char* key : {"build_s", "train_s", "sample_s", "total_s"}) {
     std::vector<double> values;
     for (const auto& r : runs) values.push_back(r[key].get<double>());

@@ -6,6 +6,7 @@
 // outputs); on CUDA the device memory held after the timed loop (cudaMemGetInfo, which misses
 // freed temporaries: cusbi has no allocator statistics yet).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdint>
 #include <fstream>
@@ -39,6 +40,7 @@ class MemoryProbe {
  public:
   explicit MemoryProbe(Device device) : device_(device) {
     if (device_.is_cpu()) {
+      malloc_trim(0);  // free heap pages left resident by earlier runs would hide the growth
       std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM to the current VmRSS
       start_ = proc_status_bytes("VmRSS");
     } else {
@@ -46,8 +48,7 @@ class MemoryProbe {
     }
   }
   void report(benchmark::State& state) const {
-    const int64_t end =
-        device_.is_cpu() ? proc_status_bytes("VmHWM") : device_used_bytes();
+    const int64_t end = device_.is_cpu() ? proc_status_bytes("VmHWM") : device_used_bytes();
     state.counters["mem_MB"] = static_cast<double>(end - start_) / (1 << 20);
     state.SetLabel(device_.is_cpu() ? "mem: peak RSS growth" : "mem: device memory held");
   }

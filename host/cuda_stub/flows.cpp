@@ -10,9 +10,7 @@ void flows_rows_affine(int64_t, int64_t, kern::RowMap, const float*, const float
 }
 void flows_gather_identity(int64_t, int64_t, int, const float*, float*) { no_cuda(); }
 void flows_scatter_add_identity(int64_t, int64_t, int, const float*, float*) { no_cuda(); }
-void flows_coupling_forward(const kern::CouplingArgs<float>&, float*, float*, float*) {
-  no_cuda();
-}
+void flows_coupling_forward(const kern::CouplingArgs<float>&, float*, float*, float*) { no_cuda(); }
 void flows_coupling_inverse(const kern::CouplingArgs<float>&, float*) { no_cuda(); }
 void flows_coupling_backward(const kern::CouplingArgs<float>&, const float*, const float*, float*,
                              float*) {

@@ -22,19 +22,18 @@ Standardize single_row_zscore(const Tensor& data, bool structured) {
     for (float v : row) s += v;
     row.assign(D, static_cast<float>(s / double(D)));
   }
-  return Standardize(Tensor::from(row, {D}, data.device()),
-                     Tensor::ones({D}, data.device()));
+  return Standardize(Tensor::from(row, {D}, data.device()), Tensor::ones({D}, data.device()));
 }
 
 Standardize fit_zscore(const Tensor& data, ZScore mode, float min_std, bool single_row_ones,
                        const char* side) {
   if (mode == ZScore::None) return Standardize();
   const bool structured = mode == ZScore::Structured;
-  CUSBI_CHECK(!structured || data.size(1) >= 2,
-              "build_nsf: structured z-scoring of the " << side << " needs at least 2 features "
-                                                        "(a per-sample std), got "
-                                                        << data.size(1)
-                                                        << "; use ZScore::Independent");
+  CUSBI_CHECK(!structured || data.size(1) >= 2, "build_nsf: structured z-scoring of the "
+                                                    << side
+                                                    << " needs at least 2 features "
+                                                       "(a per-sample std), got "
+                                                    << data.size(1) << "; use ZScore::Independent");
   if (single_row_ones && data.size(0) == 1) {
     check_finite(data, std::string("build_nsf: the single ") + side + " row");
     return single_row_zscore(data, structured);
@@ -44,8 +43,8 @@ Standardize fit_zscore(const Tensor& data, ZScore mode, float min_std, bool sing
 
 }  // namespace
 
-NeuralSplineFlow build_nsf(const Tensor& input, const Tensor& condition,
-                           const NsfOptions& options, Generator* generator) {
+NeuralSplineFlow build_nsf(const Tensor& input, const Tensor& condition, const NsfOptions& options,
+                           Generator* generator) {
   CUSBI_CHECK(input.defined() && input.dim() == 2,
               "build_nsf: input has shape "
                   << (input.defined() ? shape_str(input.shape()) : "undefined")

@@ -17,7 +17,8 @@ CouplingLayout register_coupling(ParameterSet& params, const NsfShape& shape, in
   c.n_tr = kern::coupling_num_transformed(shape.features, c.parity);
   c.n_id = kern::coupling_num_identity(shape.features, c.parity);
   c.context_map = shape.features == 1;
-  const std::string prefix = "net._transform._transforms." + std::to_string(index) + ".transform_net.";
+  const std::string prefix =
+      "net._transform._transforms." + std::to_string(index) + ".transform_net.";
   const int64_t out = c.n_tr * kern::rq_num_params(spline.num_bins);
   if (c.context_map) {
     c.map = register_spline_map(params, prefix, shape.context, shape.hidden, out,

@@ -74,8 +74,7 @@ class CouplingProgram {
   }
 
   // x (rows, D) -> y (rows, D), total (rows,) += log|det|; logdet: (rows, n_tr) scratch.
-  void forward(Exec& ex, const SplineSpec& s, const T* x, const T* ctx, T* y, T* logdet,
-               T* total) {
+  void forward(Exec& ex, const SplineSpec& s, const T* x, const T* ctx, T* y, T* logdet, T* total) {
     ex.coupling_forward(args(s, conditioner(ex, x, ctx), x), y, logdet, total);
   }
   // y (rows, D) -> x (rows, D): the identity features are unchanged by the forward, so one

@@ -32,18 +32,19 @@ struct NeuralSplineFlow::Impl {
       f(*gpu, ex);
     }
   }
-  // Grows `ws` (only) to hold `rows` rows of the program's inference or training buffers.
-  void reserve(Tensor& ws, int64_t& capacity, int64_t rows, bool training) {
-    if (ws.defined() && rows <= capacity && ws.device() == device) return;
+  // Grows `ws` (only) to hold `rows` rows of the program's inference or training buffers;
+  // inference needs at most one block of rows whatever the batch.
+  void reserve(Tensor& ws, int64_t rows, bool training) {
     const flows::NsfLayout& l = cpu->layout();
     using CpuProgram = flows::NsfProgram<CpuFlowExec>;
     using GpuProgram = flows::NsfProgram<CudaFlowExec>;
-    const int64_t numel =
-        device.is_cpu()
-            ? (training ? CpuProgram::training_numel(l, rows) : CpuProgram::inference_numel(l, rows))
-            : (training ? GpuProgram::training_numel(l, rows) : GpuProgram::inference_numel(l, rows));
+    const int64_t numel = device.is_cpu() ? (training ? CpuProgram::training_numel(l, rows)
+                                                      : CpuProgram::inference_numel(l, rows))
+                                          : (training ? GpuProgram::training_numel(l, rows)
+                                                      : GpuProgram::inference_numel(l, rows));
+    if (ws.defined() && ws.numel() >= numel && ws.device() == device) return;
+    ws = Tensor();  // release the old one first: peak memory is the new size, not both
     ws = Tensor::empty({numel}, device);
-    capacity = rows;
   }
   flows::NsfPointers<float> pointers() {
     flows::NsfPointers<float> p;
@@ -69,7 +70,6 @@ struct NeuralSplineFlow::Impl {
   std::unique_ptr<flows::NsfProgram<CpuFlowExec>> cpu;
   std::unique_ptr<flows::NsfProgram<CudaFlowExec>> gpu;
   Tensor inference_ws, training_ws;
-  int64_t inference_capacity = -1, training_capacity = -1;
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
 };
 
@@ -126,7 +126,7 @@ void NeuralSplineFlow::to(Device device) {
   if (m.condition_z.mean().defined()) m.condition_z.to(device);
   m.device = device;
   m.inference_ws = m.training_ws = Tensor();
-  m.inference_capacity = m.training_capacity = m.training_rows = -1;
+  m.training_rows = -1;
 }
 
 Tensor NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition) {
@@ -148,7 +148,7 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
   check_finite(condition, "NeuralSplineFlow.loss: condition (training data)");
   m.training_rows = -1;  // a failure below leaves nothing to differentiate
   if (r.rows > 0) {
-    m.reserve(m.training_ws, m.training_capacity, r.rows, true);
+    m.reserve(m.training_ws, r.rows, true);
     const flows::NsfPointers<float> p = m.pointers();
     m.run([&](auto& program, auto& ex) {
       program.loss(ex, p, m.training_ws.data(), r.rows, r.input, input.data(), r.condition,
@@ -161,8 +161,9 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
 void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
   Impl& m = *impl_;
   const int64_t rows = m.training_rows;
-  CUSBI_CHECK(rows >= 0, "NeuralSplineFlow.backward: no loss to differentiate; call loss(input, "
-                         "condition) first (after to(), call it again)");
+  CUSBI_CHECK(rows >= 0,
+              "NeuralSplineFlow.backward: no loss to differentiate; call loss(input, "
+              "condition) first (after to(), call it again)");
   CUSBI_CHECK(grad_loss.defined() && grad_loss.dim() == 1 && grad_loss.size(0) == rows,
               "NeuralSplineFlow.backward: grad_loss has shape "
                   << (grad_loss.defined() ? shape_str(grad_loss.shape()) : "undefined")
@@ -175,7 +176,8 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
   const flows::NsfPointers<float> p = m.pointers();
   const float* g = nullptr;
   m.run([&](auto& program, auto& ex) {
-    g = program.backward(ex, p, m.training_ws.data(), rows, grad_loss.data(), grad_input != nullptr);
+    g = program.backward(ex, p, m.training_ws.data(), rows, grad_loss.data(),
+                         grad_input != nullptr);
   });
   if (grad_input) {
     const int64_t offset = g - m.training_ws.data();
@@ -193,7 +195,7 @@ void NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition, Te
   flows::check_on(out, m.device, "NeuralSplineFlow.log_prob", "out");
   const int64_t rows = r.samples * r.batch;
   if (rows == 0) return;
-  m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+  m.reserve(m.inference_ws, rows, false);
   const flows::NsfPointers<float> p = m.pointers();
   m.run([&](auto& program, auto& ex) {
     program.log_prob(ex, p, m.inference_ws.data(), rows, r.input, input.data(), r.condition,
@@ -215,7 +217,7 @@ Tensor NeuralSplineFlow::inverse_transform(const Tensor& input, const Tensor& co
   const int64_t rows = r.samples * r.batch;
   Tensor z = Tensor::empty({rows, m.D}, m.device);
   if (rows > 0) {
-    m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+    m.reserve(m.inference_ws, rows, false);
     const flows::NsfPointers<float> p = m.pointers();
     m.run([&](auto& program, auto& ex) {
       program.log_prob(ex, p, m.inference_ws.data(), rows, r.input, input.data(), r.condition,
@@ -231,7 +233,7 @@ Tensor NeuralSplineFlow::sample_from_noise(const Tensor& noise, const Tensor& co
   Tensor out = Tensor::empty(noise.shape(), m.device);
   const int64_t rows = r.samples * r.batch;
   if (rows == 0) return out;
-  m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+  m.reserve(m.inference_ws, rows, false);
   const flows::NsfPointers<float> p = m.pointers();
   m.run([&](auto& program, auto& ex) {
     program.sample(ex, p, m.inference_ws.data(), rows, r.noise, noise.data(), r.condition,
@@ -252,7 +254,7 @@ Tensor NeuralSplineFlow::sample(const Shape& sample_shape, const Tensor& conditi
   if (rows == 0) return out;
   // nflows draws randn(B n, D) viewed as (B, n, D); r.noise reads it as (n, B, D).
   const Tensor noise = randn({rows, m.D}, m.device, generator);
-  m.reserve(m.inference_ws, m.inference_capacity, rows, false);
+  m.reserve(m.inference_ws, rows, false);
   const flows::NsfPointers<float> p = m.pointers();
   m.run([&](auto& program, auto& ex) {
     program.sample(ex, p, m.inference_ws.data(), rows, r.noise, noise.data(), r.condition,

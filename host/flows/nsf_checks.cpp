@@ -17,32 +17,32 @@ void check_event(const Tensor& t, int64_t features, int min_dim, int max_dim, co
                  const char* what, const char* role, const char* expected) {
   CUSBI_CHECK(t.defined() && t.dim() >= min_dim && t.dim() <= max_dim,
               who << ": " << what << " has shape " << shape_of(t) << "; pass " << expected);
-  CUSBI_CHECK(t.size(-1) == features,
-              who << ": " << what << " has " << t.size(-1) << " features (shape "
-                  << shape_str(t.shape()) << ") but the flow was built for " << features << " "
-                  << role << " features; pass " << expected);
+  CUSBI_CHECK(t.size(-1) == features, who << ": " << what << " has " << t.size(-1)
+                                          << " features (shape " << shape_str(t.shape())
+                                          << ") but the flow was built for " << features << " "
+                                          << role << " features; pass " << expected);
 }
 
 }  // namespace
 
 void check_nsf_options(int64_t D, int64_t C, const NsfOptions& o) {
   CUSBI_CHECK(D >= 1, "NeuralSplineFlow: input_features must be >= 1, got " << D);
-  CUSBI_CHECK(C >= 1, "NeuralSplineFlow: condition_features must be >= 1 (the flow is "
-                      "conditional), got " << C);
-  CUSBI_CHECK(o.hidden_features >= 1,
-              "NsfOptions.hidden_features must be >= 1, got " << o.hidden_features
-                                                              << " (sbi's default is 50)");
-  CUSBI_CHECK(o.num_transforms >= 1,
-              "NsfOptions.num_transforms must be >= 1, got " << o.num_transforms
-                                                             << " (sbi's default is 5)");
+  CUSBI_CHECK(C >= 1,
+              "NeuralSplineFlow: condition_features must be >= 1 (the flow is "
+              "conditional), got "
+                  << C);
+  CUSBI_CHECK(o.hidden_features >= 1, "NsfOptions.hidden_features must be >= 1, got "
+                                          << o.hidden_features << " (sbi's default is 50)");
+  CUSBI_CHECK(o.num_transforms >= 1, "NsfOptions.num_transforms must be >= 1, got "
+                                         << o.num_transforms << " (sbi's default is 5)");
   CUSBI_CHECK(o.num_bins >= 1 && o.num_bins <= kern::kMaxFlowBins,
               "NsfOptions.num_bins = " << o.num_bins << " is not supported; use 1 to "
                                        << kern::kMaxFlowBins << " (sbi's default is 10)");
   CUSBI_CHECK(std::isfinite(o.tail_bound) && o.tail_bound > 0.0f,
               "NsfOptions.tail_bound must be finite and > 0 (the spline acts on [-B, B]), got "
                   << o.tail_bound << " (sbi's default is 3)");
-  CUSBI_CHECK(o.num_blocks >= 0,
-              "NsfOptions.num_blocks must be >= 0, got " << o.num_blocks << " (sbi's default is 2)");
+  CUSBI_CHECK(o.num_blocks >= 0, "NsfOptions.num_blocks must be >= 0, got "
+                                     << o.num_blocks << " (sbi's default is 2)");
   CUSBI_CHECK(o.hidden_layers_spline_context >= 0,
               "NsfOptions.hidden_layers_spline_context must be >= 0, got "
                   << o.hidden_layers_spline_context << " (sbi's default is 1)");
@@ -50,10 +50,10 @@ void check_nsf_options(int64_t D, int64_t C, const NsfOptions& o) {
 
 void check_zscore(const Standardize& z, int64_t features, const char* side) {
   if (!z.mean().defined()) return;
-  CUSBI_CHECK(z.features() == features,
-              "NeuralSplineFlow: the " << side << " z-scoring has " << z.features()
-                                       << " features but the flow has " << features << " "
-                                       << side << " features; fit it on data of that width");
+  CUSBI_CHECK(z.features() == features, "NeuralSplineFlow: the "
+                                            << side << " z-scoring has " << z.features()
+                                            << " features but the flow has " << features << " "
+                                            << side << " features; fit it on data of that width");
 }
 
 void check_on(const Tensor& t, Device device, const char* who, const char* what) {
@@ -68,9 +68,9 @@ LossRows loss_rows(const Tensor& input, const Tensor& condition, int64_t D, int6
   check_event(input, D, 2, 2, who, "input", "input", "(batch, D)");
   check_event(condition, C, 2, 2, who, "condition", "condition", "(batch, C) or (1, C)");
   const int64_t B = input.size(0), Bc = condition.size(0);
-  CUSBI_CHECK(Bc == B || Bc == 1, who << ": input has batch " << B << " but condition has "
-                                      << Bc << "; pass one condition row per input row, or one "
-                                                "row for all");
+  CUSBI_CHECK(Bc == B || Bc == 1, who << ": input has batch " << B << " but condition has " << Bc
+                                      << "; pass one condition row per input row, or one "
+                                         "row for all");
   check_on(input, device, who, "input");
   check_on(condition, device, who, "condition");
   LossRows r;
@@ -91,8 +91,8 @@ LogProbRows log_prob_rows(const Tensor& input, const Tensor& condition, int64_t 
   CUSBI_CHECK(Bi == Bc || Bi == 1 || Bc == 1,
               who << ": input batch " << Bi << " and condition batch " << Bc
                   << " do not broadcast; their batch sizes must match, or one of them must be 1");
-  CUSBI_CHECK(Sc == S || Sc == 1, who << ": condition has " << Sc << " samples but input has "
-                                      << S << "; give the condition 1 or " << S << " samples");
+  CUSBI_CHECK(Sc == S || Sc == 1, who << ": condition has " << Sc << " samples but input has " << S
+                                      << "; give the condition 1 or " << S << " samples");
   check_on(input, device, who, "input");
   check_on(condition, device, who, "condition");
   LogProbRows r;
@@ -128,8 +128,8 @@ SampleRows sample_rows(const Shape& sample_shape, const Tensor& condition, int64
   const char* who = "NeuralSplineFlow.sample";
   check_event(condition, C, 2, 2, who, "condition", "condition", "(batch, C)");
   for (int64_t n : sample_shape)
-    CUSBI_CHECK(n >= 0, who << ": sample_shape " << shape_str(sample_shape)
-                            << " has a negative size");
+    CUSBI_CHECK(n >= 0,
+                who << ": sample_shape " << shape_str(sample_shape) << " has a negative size");
   check_on(condition, device, who, "condition");
   SampleRows r;
   r.samples = shape_numel(sample_shape);

@@ -3,15 +3,15 @@
 // are numbered as in nflows' CompositeTransform list — index 0 is the input z-scoring
 // (PointwiseAffineTransform, buffers only) when there is one, then coupling, LU, coupling, LU,
 // ... (couplings only when D == 1).
+#include "host/flows/nsf_layout.hpp"
+
 #include <cmath>
 #include <string>
 
-#include "host/flows/nsf_layout.hpp"
-
 namespace cusbi::flows {
 
-NsfLayout register_nsf(ParameterSet& params, const NsfShape& shape,
-                       const SplineSpec& spline, int64_t num_transforms, bool zscored_input) {
+NsfLayout register_nsf(ParameterSet& params, const NsfShape& shape, const SplineSpec& spline,
+                       int64_t num_transforms, bool zscored_input) {
   NsfLayout l;
   l.shape = shape;
   l.spline = spline;

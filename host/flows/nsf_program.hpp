@@ -1,9 +1,10 @@
 // The neural spline flow as one executor program over flat buffers: z-scoring, num_transforms x
 // (spline coupling -> LU linear), standard normal base; log_prob, the inverse (sampling), and the
 // training pair loss/backward. Written once, instantiated with the CPU executor (float; double
-// in tests/gradcheck) and the CUDA executor. Inference uses two ping-pong activation buffers and
-// one conditioner workspace for every layer, so its workspace does not grow with num_transforms;
-// training keeps each layer's input and conditioner activations for backward.
+// in tests/gradcheck) and the CUDA executor. Inference runs blocks of rows through all layers
+// with two ping-pong activation buffers and one conditioner workspace for every layer, so its
+// workspace grows neither with num_transforms nor beyond one block; training keeps each layer's
+// input and conditioner activations for backward.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -55,9 +56,11 @@ class NsfProgram {
   }
   const NsfLayout& layout() const { return l_; }
 
+  // Inference runs over blocks of at most Exec::kInferenceBlockRows rows, so its workspace is
+  // bounded by the block whatever the batch.
   static int64_t inference_numel(const NsfLayout& l, int64_t rows) {
     Inference b;
-    return carve_inference(l, rows, nullptr, b);
+    return carve_inference(l, std::min(rows, Exec::kInferenceBlockRows), nullptr, b);
   }
   static int64_t training_numel(const NsfLayout& l, int64_t rows) {
     Training b;
@@ -71,56 +74,25 @@ class NsfProgram {
   // Either output may be null. ws: inference_numel(rows) elements.
   void log_prob(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, kern::RowMap im,
                 const T* input, kern::RowMap cm, const T* condition, T* out, T* z = nullptr) {
-    Inference b;
-    carve_inference(l_, rows, ws, b);
-    start(ex, p, rows, im, input, cm, condition, b.ctx, b.x[0], b.total);
-    int cur = 0;
-    for (size_t i = 0; i < couplings_.size(); ++i) {
-      couplings_[i].bind(p.params, p.grads, b.coupling, rows);
-      couplings_[i].forward(ex, l_.spline, b.x[cur], b.ctx, b.x[1 - cur], b.logdet, b.total);
-      cur = 1 - cur;
-      if (l_.lu) {
-        lu_forward(ex, p, i, b.lu, rows, b.x[cur], b.x[1 - cur], b.total);
-        cur = 1 - cur;
-      }
-    }
-    if (out) ex.base_log_prob(rows, features(), b.x[cur], b.total, log_z(), T(1), out);
-    if (z) ex.copy(z, b.x[cur], rows * features());
+    for_blocks(rows, im, cm, [&](int64_t r0, int64_t n, kern::RowMap bim, kern::RowMap bcm) {
+      log_prob_block(ex, p, ws, n, bim, input, bcm, condition, out ? out + r0 : nullptr,
+                     z ? z + r0 * features() : nullptr);
+    });
   }
 
   // out (rows, D) = the inverse flow of base noise row source_row(nm, r) under condition row
   // source_row(cm, r), un-standardised. ws: inference_numel(rows) elements.
   void sample(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, kern::RowMap nm,
               const T* noise, kern::RowMap cm, const T* condition, T* out) {
-    Inference b;
-    carve_inference(l_, rows, ws, b);
-    ex.rows_affine(rows, context(), cm, condition, p.condition_mean, p.condition_std, b.ctx);
-    ex.rows_affine(rows, features(), nm, noise, static_cast<const T*>(nullptr),
-                   static_cast<const T*>(nullptr), b.x[0]);
-    int cur = 0;
-    for (size_t k = couplings_.size(); k-- > 0;) {
-      if (l_.lu) {
-        lu_prepare(ex, p, k, b.lu);
-        ex.lu_inverse(rows, features(), b.lu, p.params + l_.lus[k].bias, b.lu + 2 * dd(), b.x[cur],
-                      b.x[1 - cur], static_cast<T*>(nullptr));
-        cur = 1 - cur;
-      }
-      couplings_[k].bind(p.params, p.grads, b.coupling, rows);
-      couplings_[k].inverse(ex, l_.spline, b.x[cur], b.ctx, b.x[1 - cur]);
-      cur = 1 - cur;
-    }
-    if (p.input_mean) {
-      ex.standardize(kern::StandardizeMode::kInverse, rows, features(), b.x[cur], p.input_mean,
-                     p.input_std, out);
-    } else {
-      ex.copy(out, b.x[cur], rows * features());
-    }
+    for_blocks(rows, nm, cm, [&](int64_t r0, int64_t n, kern::RowMap bnm, kern::RowMap bcm) {
+      sample_block(ex, p, ws, n, bnm, noise, bcm, condition, out + r0 * features());
+    });
   }
 
   // Training forward: out (rows,) = -log q, keeping every layer's activations in ws
   // (training_numel(rows) elements) for backward.
-  void loss(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, kern::RowMap im,
-            const T* input, kern::RowMap cm, const T* condition, T* out) {
+  void loss(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, kern::RowMap im, const T* input,
+            kern::RowMap cm, const T* condition, T* out) {
     carve_training(l_, rows, ws, train_);
     Training& b = train_;
     start(ex, p, rows, im, input, cm, condition, b.ctx, b.act[0], b.total);
@@ -153,8 +125,8 @@ class NsfProgram {
         lu_prepare(ex, p, k, b.lu);
         const LuOffsets& o = l_.lus[k];
         ex.lu_backward(rows, features(), b.lu, b.lu + dd(), p.params + o.diag, b.act[s - 1],
-                       b.d[cur], b.dlogdet, p.grads + o.lower, p.grads + o.upper,
-                       p.grads + o.diag, p.grads + o.bias, b.d[1 - cur], b.lu_scratch);
+                       b.d[cur], b.dlogdet, p.grads + o.lower, p.grads + o.upper, p.grads + o.diag,
+                       p.grads + o.bias, b.d[1 - cur], b.lu_scratch);
         cur = 1 - cur;
         --s;
       }
@@ -197,6 +169,64 @@ class NsfProgram {
   int64_t num_steps() const { return num_steps(l_); }
   // nflows' StandardNormal keeps 0.5 D log(2 pi) in float64 and sbi casts it to float32.
   T log_z() const { return T(0.5 * double(features()) * std::log(2.0 * M_PI)); }
+
+  // f(first row, rows, maps) for consecutive blocks of at most kInferenceBlockRows rows.
+  template <class F>
+  static void for_blocks(int64_t rows, kern::RowMap a, kern::RowMap c, F&& f) {
+    const int64_t block = Exec::kInferenceBlockRows;
+    for (int64_t r0 = 0; r0 < rows; r0 += block) {
+      kern::RowMap ba = a, bc = c;
+      ba.first += r0;
+      bc.first += r0;
+      f(r0, std::min(block, rows - r0), ba, bc);
+    }
+  }
+
+  void log_prob_block(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, kern::RowMap im,
+                      const T* input, kern::RowMap cm, const T* condition, T* out, T* z) {
+    Inference b;
+    carve_inference(l_, rows, ws, b);
+    start(ex, p, rows, im, input, cm, condition, b.ctx, b.x[0], b.total);
+    int cur = 0;
+    for (size_t i = 0; i < couplings_.size(); ++i) {
+      couplings_[i].bind(p.params, p.grads, b.coupling, rows);
+      couplings_[i].forward(ex, l_.spline, b.x[cur], b.ctx, b.x[1 - cur], b.logdet, b.total);
+      cur = 1 - cur;
+      if (l_.lu) {
+        lu_forward(ex, p, i, b.lu, rows, b.x[cur], b.x[1 - cur], b.total);
+        cur = 1 - cur;
+      }
+    }
+    if (out) ex.base_log_prob(rows, features(), b.x[cur], b.total, log_z(), T(1), out);
+    if (z) ex.copy(z, b.x[cur], rows * features());
+  }
+
+  void sample_block(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, kern::RowMap nm,
+                    const T* noise, kern::RowMap cm, const T* condition, T* out) {
+    Inference b;
+    carve_inference(l_, rows, ws, b);
+    ex.rows_affine(rows, context(), cm, condition, p.condition_mean, p.condition_std, b.ctx);
+    ex.rows_affine(rows, features(), nm, noise, static_cast<const T*>(nullptr),
+                   static_cast<const T*>(nullptr), b.x[0]);
+    int cur = 0;
+    for (size_t k = couplings_.size(); k-- > 0;) {
+      if (l_.lu) {
+        lu_prepare(ex, p, k, b.lu);
+        ex.lu_inverse(rows, features(), b.lu, p.params + l_.lus[k].bias, b.lu + 2 * dd(), b.x[cur],
+                      b.x[1 - cur], static_cast<T*>(nullptr));
+        cur = 1 - cur;
+      }
+      couplings_[k].bind(p.params, p.grads, b.coupling, rows);
+      couplings_[k].inverse(ex, l_.spline, b.x[cur], b.ctx, b.x[1 - cur]);
+      cur = 1 - cur;
+    }
+    if (p.input_mean) {
+      ex.standardize(kern::StandardizeMode::kInverse, rows, features(), b.x[cur], p.input_mean,
+                     p.input_std, out);
+    } else {
+      ex.copy(out, b.x[cur], rows * features());
+    }
+  }
 
   int64_t dd() const { return features() * features(); }
   void lu_prepare(Exec& ex, const NsfPointers<T>& p, size_t i, T* lu) {

@@ -135,7 +135,7 @@ std::string describe_file(const StateDict& sd) {
     if (key.rfind(kTransforms, 0) == 0) {
       const std::string rest = key.substr(kTransforms.size());
       const size_t dot = rest.find('.');
-      if (dot == std::string::npos || rest.find_first_not_of("0123456789") != dot) continue;
+      if (dot == 0 || dot > 9 || rest.find_first_not_of("0123456789") != dot) continue;
       modules[std::stoll(rest.substr(0, dot))].insert(rest.substr(dot + 1));
     }
   std::ostringstream os;

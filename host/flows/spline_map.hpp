@@ -97,7 +97,8 @@ class SplineMapProgram {
                             T* dx) {
     ex.relu_backward_colsum(rows_, w.out, dy, y, g_ + w.bias, scratch_);
     ex.weight_grad(w.out, w.in, rows_, dy, w.out, x, w.in, g_ + w.weight, w.in, scratch_);
-    if (dx) ex.gemm(false, false, rows_, w.in, w.out, dy, w.out, p_ + w.weight, w.in, T(0), dx, w.in);
+    if (dx)
+      ex.gemm(false, false, rows_, w.in, w.out, dy, w.out, p_ + w.weight, w.in, T(0), dx, w.in);
   }
 
   static int64_t carve(const SplineMapLayout& l, int64_t rows, T* base, SplineMapProgram* p) {

@@ -34,6 +34,10 @@ struct NsfOptions {
   ZScore z_score_condition = ZScore::Independent;
 };
 
+// sbi's NFlowsFlow around build_nsf's flow. All work runs on the device of the parameters
+// (device(); move with to()), on tensors there. Workspaces are kept per flow and grow only when
+// a bigger batch arrives, so one flow must not be used from several threads at once. Movable,
+// not copyable.
 class NeuralSplineFlow {
  public:
   // Architecture from options, standardisation statistics given: a default-constructed
@@ -83,8 +87,7 @@ class NeuralSplineFlow {
   // Samples (*sample_shape, B, D) for condition (B, C): base noise randn(B n, D) from
   // `generator` (default generator when null), row b n + j feeding sample j of condition b, as
   // nflows draws it.
-  Tensor sample(const Shape& sample_shape, const Tensor& condition,
-                Generator* generator = nullptr);
+  Tensor sample(const Shape& sample_shape, const Tensor& condition, Generator* generator = nullptr);
   // The inverse flow applied to given base noise: noise (N, B, D) -> samples (N, B, D), row
   // order as sbi (sample j of condition b uses noise[j, b]); condition (B, C) or (1, C). Used
   // to compare with sbi exactly.
@@ -114,7 +117,8 @@ NeuralSplineFlow build_nsf(const Tensor& input, const Tensor& condition,
 NeuralSplineFlow load_sbi_nsf(const std::map<std::string, Tensor>& state_dict,
                               int64_t input_features, int64_t condition_features,
                               const NsfOptions& options, Device device = Device::best());
-// The same from a file written by tools/export_sbi_nsf.py (state_dict + architecture metadata).
+// The same from a safetensors file written by tools/export_sbi_nsf.py: the state_dict tensors
+// plus metadata (format "cusbi.sbi_nsf") holding the sizes and build_nsf options.
 NeuralSplineFlow load_sbi_nsf(const std::string& safetensors_path, Device device = Device::best());
 
 }  // namespace cusbi

@@ -31,7 +31,7 @@ void flows_coupling_backward(const kern::CouplingArgs<float>& args, const float*
 void flows_base_log_prob(int64_t rows, int64_t features, const float* z, const float* total,
                          float log_z, float sign, float* out);
 // For loss = -log q: dz (rows, D) = grad[r] z[r], dlogdet[r] = -grad[r].
-void flows_loss_grad(int64_t rows, int64_t features, const float* z, const float* grad,
-                     float* dz, float* dlogdet);
+void flows_loss_grad(int64_t rows, int64_t features, const float* z, const float* grad, float* dz,
+                     float* dlogdet);
 
 }  // namespace cusbi::cuda

@@ -83,8 +83,7 @@ struct Case {
   }
   double loss() {
     const kern::RowMap map{rows, 0, 1};
-    program->loss(ex, pointers(), ws.data(), rows, map, input.data(), map, cond.data(),
-                  out.data());
+    program->loss(ex, pointers(), ws.data(), rows, map, input.data(), map, cond.data(), out.data());
     return testing::dot(out, weights, rows);
   }
   // Analytic gradients: parameters into `grads`, returns the input gradient.
@@ -116,7 +115,9 @@ void check_parameters(Case& c, const std::vector<double>& analytic) {
       const int64_t k = int64_t(i) - e.slot.offset;
       return k >= 0 && k < n && (k % stride == 0 || k == n - 1);
     };
-    EXPECT_TRUE(grads_agree(analytic, central_differences(c.params, [&] { return c.loss(); }, select),
+    EXPECT_TRUE(grads_agree(analytic,
+                            central_differences(
+                                c.params, [&] { return c.loss(); }, select),
                             e.name));
   }
 }
@@ -142,11 +143,14 @@ void run_case(int64_t D, int64_t C, const NsfOptions& o, uint64_t seed) {
     worst = std::max(worst, std::fabs(gf[i] - dparams[i]));
     scale = std::max(scale, std::fabs(dparams[i]));
   }
-  // float32 through ~10 layers with O(1) values: errors of a few 1e-6 relative to the largest
-  // gradient; 1e-4 of it catches any float-only defect while allowing rounding.
-  EXPECT_LE(worst, 1e-4 * scale) << "float vs double parameter gradients";
+  // float32 through ~10 layers: rounding of ~1e-6 relative, amplified where a perturbed spline
+  // has narrow bins ((x - x0) / w with w ~ 0.01 costs two digits; measured up to 6e-5 of the
+  // largest parameter gradient and 1.3e-4 relative on the input gradient with K = 20, 1e-6 and
+  // below otherwise). 3e-4 and 1e-3 allow that while a float-only defect (a wrong slot, stale
+  // buffer, missing term) shows as O(1) errors.
+  EXPECT_LE(worst, 3e-4 * scale) << "float vs double parameter gradients";
   for (size_t i = 0; i < dinput.size(); ++i)
-    EXPECT_NEAR(gi[i], dinput[i], 1e-4 * (1.0 + std::fabs(dinput[i]))) << "input " << i;
+    EXPECT_NEAR(gi[i], dinput[i], 1e-3 * (1.0 + std::fabs(dinput[i]))) << "input " << i;
 }
 
 NsfOptions options(int64_t bins) {

@@ -6,6 +6,7 @@
 // the mean of flow.loss minus the true -log p(theta | x), both known exactly here.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <numbers>
 #include <vector>
 
@@ -31,8 +32,7 @@ double true_neg_log_posterior(double theta, double x) {
   const double z = (theta - x) / kTrueStd;
   const double mass = 0.5 * (std::erfc((x - 3.0) / (kTrueStd * std::numbers::sqrt2)) -
                              std::erfc((x + 3.0) / (kTrueStd * std::numbers::sqrt2)));
-  return 0.5 * z * z + 0.5 * std::log(2.0 * std::numbers::pi) + std::log(kTrueStd) +
-         std::log(mass);
+  return 0.5 * z * z + 0.5 * std::log(2.0 * std::numbers::pi) + std::log(kTrueStd) + std::log(mass);
 }
 
 // Expected KL(p || q) = E[log p(theta | x) - log q(theta | x)] over n fresh pairs.
@@ -51,6 +51,12 @@ struct Moments {
   double mean[2], std[2];
 };
 
+// Printed so that a passing run still shows how much room the tolerances leave.
+void print_measured(const char* what, double kl, const Moments& m) {
+  std::printf("[ measured ] %s: KL %.4f, means %.4f %.4f, stds %.4f %.4f\n", what, kl, m.mean[0],
+              m.mean[1], m.std[0], m.std[1]);
+}
+
 // Per-dimension mean and unbiased std of `num_samples` flow samples at x_o.
 Moments posterior_moments(NeuralSplineFlow& flow, const std::vector<float>& x_o,
                           int64_t num_samples, Device device, Generator& generator) {
@@ -67,25 +73,28 @@ Moments posterior_moments(NeuralSplineFlow& flow, const std::vector<float>& x_o,
   return m;
 }
 
-// The acceptance criteria of the issue, for samples drawn at x_o = [1, 1]. Mean within 0.05
-// and std within 30% of 0.1: with 10,000 samples the Monte Carlo standard errors are 0.001
-// (mean) and 0.7% (std), so these bounds measure the flow's approximation error, which a
-// converged flow keeps near 0.01 and 5% (see the measured values in the failure messages).
+// The acceptance criteria of the issue, for samples drawn at x_o = [1, 1]: mean within 0.05 and
+// std within 30% of 0.1. With 10,000 samples the Monte Carlo standard errors are 0.001 (mean)
+// and 0.7% (std), so the bounds measure the flow's approximation error: converged runs
+// (measured, 8 seeds) stay within 0.01 of the mean and 21% of the std, the tutorial's 100
+// steps leave stds near 0.7.
 ::testing::AssertionResult matches_true_posterior(const Moments& m) {
   for (int j = 0; j < 2; ++j) {
     if (!(std::fabs(m.mean[j] - 1.0) <= 0.05 && std::fabs(m.std[j] / kTrueStd - 1.0) <= 0.3))
       return ::testing::AssertionFailure()
-             << "dimension " << j << ": mean " << m.mean[j] << " (want 1 +- 0.05), std "
-             << m.std[j] << " (want 0.1 +- 30%)";
+             << "dimension " << j << ": mean " << m.mean[j] << " (want 1 +- 0.05), std " << m.std[j]
+             << " (want 0.1 +- 30%)";
   }
-  return ::testing::AssertionSuccess() << "means " << m.mean[0] << ", " << m.mean[1] << "; stds "
-                                       << m.std[0] << ", " << m.std[1];
+  return ::testing::AssertionSuccess()
+         << "means " << m.mean[0] << ", " << m.mean[1] << "; stds " << m.std[0] << ", " << m.std[1];
 }
 
-// A converged flow has a KL near 0.03 nats (measured: 0.02-0.04 over seeds); one trained for
-// the tutorial's 100 steps sits near 1. The estimate's Monte Carlo error on 10,000 pairs is
-// about 0.002, so 0.08 separates the two with room for seed-to-seed spread.
-constexpr double kMaxKl = 0.08;
+// Expected KL of a converged flow (measured on the CPU, 8 seeds, 600-800 steps of the training
+// below): 0.031-0.038 nats, the approximation error left by this flow and training budget. The
+// same training stopped after 200 steps gives 0.06, after 100 steps 0.09; the tutorial's 100
+// steps at lr 5e-4 give 1.2. The estimate's Monte Carlo error on 10,000 pairs is about 0.003,
+// so 0.05 accepts every converged run and rejects the unfinished ones.
+constexpr double kMaxKl = 0.05;
 
 // Training on fresh simulations each step (the simulator is free here) instead of a fixed set of
 // 1000: a fixed set lets full-batch Adam overfit (its training loss drops below the true
@@ -115,17 +124,20 @@ NeuralSplineFlow initial_flow(Device device, Generator& generator) {
 void check_converged_posterior(Device device) {
   Generator generator(2024);
   NeuralSplineFlow flow = initial_flow(device, generator);
-  train(flow, /*steps=*/800, /*batch=*/512, {1e-2, 5e-3, 2e-3, 5e-4}, device, generator);
+  // Converged: the KL below stays at 0.033 from step 400 to 800 (measured), 600 leaves margin.
+  train(flow, /*steps=*/600, /*batch=*/512, {1e-2, 5e-3, 2e-3, 5e-4}, device, generator);
 
   const double kl = expected_kl(flow, 10000, device, generator);
+  const Moments at_x_o = posterior_moments(flow, {1.0f, 1.0f}, 10000, device, generator);
+  print_measured("converged flow at x_o = [1, 1]", kl, at_x_o);
   EXPECT_LT(kl, kMaxKl) << "expected KL(p || q) over fresh pairs";
   EXPECT_GT(kl, -0.01) << "a KL estimate this negative means the loss or the reference is wrong";
-  EXPECT_TRUE(matches_true_posterior(posterior_moments(flow, {1.0f, 1.0f}, 10000, device,
-                                                       generator)));
+  EXPECT_TRUE(matches_true_posterior(at_x_o));
   // The criteria must be able to fail: the same flow sampled at the wrong observation. The true
-  // posterior at [1.2, 1] has mean 1.2, 0.2 (40 Monte Carlo errors of the check) away.
-  EXPECT_FALSE(matches_true_posterior(
-      posterior_moments(flow, {1.2f, 1.0f}, 10000, device, generator)));
+  // posterior at [1.2, 1] has mean 1.2, 0.2 (200 Monte Carlo errors of the check) away.
+  const Moments shifted = posterior_moments(flow, {1.2f, 1.0f}, 10000, device, generator);
+  print_measured("the same flow at [1.2, 1]", kl, shifted);
+  EXPECT_FALSE(matches_true_posterior(shifted));
 }
 
 TEST(NsfPosteriorStats, ConvergedFlowGivesTheAnalyticPosteriorCpu) {
@@ -153,9 +165,11 @@ TEST(NsfPosteriorStats, TutorialLengthTrainingIsRejected) {
     flow.backward(grad_mean);
     opt.step();
   }
-  EXPECT_GT(expected_kl(flow, 10000, device, generator), kMaxKl);
-  EXPECT_FALSE(matches_true_posterior(
-      posterior_moments(flow, {1.0f, 1.0f}, 10000, device, generator)));
+  const double kl = expected_kl(flow, 10000, device, generator);
+  const Moments m = posterior_moments(flow, {1.0f, 1.0f}, 10000, device, generator);
+  print_measured("after the tutorial's 100 steps", kl, m);
+  EXPECT_GT(kl, kMaxKl);
+  EXPECT_FALSE(matches_true_posterior(m));
 }
 
 }  // namespace

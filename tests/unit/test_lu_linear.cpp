@@ -119,6 +119,9 @@ TEST(LuLinear, IsTheIdentityAtInit) {
                         Tensor::from({1, 0, 0, 0, 1, 0, 0, 0, 1}, {3, 3}, Device::cpu()), 1e-6,
                         0.0));
   EXPECT_NEAR(layer.lu.logabsdet().item(), 0.0f, 1e-6);
+  // Bit for bit what torch gives: F.softplus(float32(c)) + 1e-3 = 1 - 2^-24 (torch 2.x, CPU).
+  const std::vector<float> w = layer.lu.weight().to_vector();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(w[i * 4], 0.99999994039535522f);
   std::mt19937_64 rng(1);
   const Tensor x = random_rows(5, 3, rng);
   Tensor y = Tensor::empty({5, 3}, Device::cpu()), logdet = Tensor::full({5}, 2.0f, Device::cpu());

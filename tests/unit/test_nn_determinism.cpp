@@ -4,6 +4,7 @@
 // default). Eigen's own threaded GEMM failed this for every weight gradient.
 #include <omp.h>
 
+#include <utility>
 #include <vector>
 
 #include "host/cpu/gemm.hpp"
@@ -67,7 +68,16 @@ constexpr int64_t kBatch = 4000;
 TEST(NnDeterminism, BatchSpansSeveralChunks) {
   // Otherwise the tests below would not exercise the multi-threaded split.
   EXPECT_GE(cpu::gemm_chunks(kBatch), 8);
+  EXPECT_GE(cpu::weight_grad_chunks(kBatch, 128 * 128), 8);
   EXPECT_GE(kern::colsum_chunks(kBatch), 8);
+}
+
+TEST(NnDeterminism, WeightGradientPartialsAreNoBiggerThanTheirInputs) {
+  // The per-chunk partials of dW (out, in) must fit in the memory of dy (B, out) and x (B, in).
+  for (const int64_t batch : {1000, 10000, 100000})
+    for (const auto& [out, in] : {std::pair<int64_t, int64_t>{1024, 1024}, {4096, 16}, {29, 128}})
+      EXPECT_LE(cpu::weight_grad_scratch(batch, out * in), batch * (out + in))
+          << "batch " << batch << ", weight (" << out << ", " << in << ")";
 }
 
 TEST(NnDeterminism, ResidualNetWithContextIgnoresThreadCount) {

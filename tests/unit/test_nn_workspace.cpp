@@ -135,6 +135,26 @@ TEST(ResidualNetWorkspace, SteadyStateAllocatesNothing) {
   EXPECT_EQ(detail::allocation_count(), before_growth + 1);
 }
 
+TEST(LinearWorkspace, BackwardScratchGrowsOnlyForABiggerBatch) {
+  Generator gen(3);
+  ParameterSet ps;
+  const Linear lin(ps, "l", 40, 30);
+  ps.materialize(Device::cpu(), gen);
+  auto backward = [&](int64_t batch) {
+    const Tensor x = randn({batch, 40}, Device::cpu(), &gen);
+    const Tensor dy = randn({batch, 30}, Device::cpu(), &gen);
+    Tensor dx = Tensor::empty({batch, 40}, Device::cpu());
+    const int64_t before = detail::allocation_count();
+    lin.backward(ps, x, dy, &dx);
+    return detail::allocation_count() - before;
+  };
+  EXPECT_EQ(backward(1000), 1) << "the first backward allocates its scratch";
+  EXPECT_EQ(backward(1000), 0) << "a repeated backward allocated";
+  EXPECT_EQ(backward(300), 0) << "a smaller batch allocated";
+  EXPECT_EQ(backward(3000), 1) << "a bigger batch grows the scratch once";
+  EXPECT_EQ(backward(3000), 0);
+}
+
 TEST(ResidualNetWorkspace, RepeatedRunsGiveIdenticalBits) {
   // B * H >= 16384 takes the multi-threaded path with chunked column sums.
   const int64_t B = 1100;

@@ -80,8 +80,8 @@ TEST(Nsf, OneDimensionalNamesMatchSbi) {
   o.hidden_layers_spline_context = 2;
   Names expected;
   for (int k : {1, 2}) {
-    const std::string c = "net._transform._transforms." + std::to_string(k) +
-                          ".transform_net.spline_predictor.";
+    const std::string c =
+        "net._transform._transforms." + std::to_string(k) + ".transform_net.spline_predictor.";
     expected.push_back({c + "0.weight", {8, 2}});
     expected.push_back({c + "0.bias", {8}});
     expected.push_back({c + "2.weight", {8, 8}});
@@ -135,8 +135,8 @@ TEST(Nsf, InitIsNflowsInit) {
   EXPECT_LE(max_abs(c + "blocks.0.linear_layers.1.weight"), 1e-3f);
   EXPECT_EQ(max_abs("net._transform._transforms.2.lower_entries"), 0.0f);
   EXPECT_EQ(max_abs("net._transform._transforms.2.bias"), 0.0f);
-  for (float v : ps.value(ps.entry("net._transform._transforms.2.unconstrained_upper_diag").slot)
-                     .to_vector())
+  for (float v :
+       ps.value(ps.entry("net._transform._transforms.2.unconstrained_upper_diag").slot).to_vector())
     EXPECT_NEAR(v, 0.5397424f, 1e-6f);
 }
 
@@ -214,8 +214,7 @@ TEST(Nsf, SampleShapesAndNoiseOrder) {
   std::vector<float> transposed(noise.size());
   for (int64_t b = 0; b < B; ++b)
     for (int64_t j = 0; j < n; ++j)
-      for (int64_t d = 0; d < D; ++d)
-        transposed[(j * B + b) * D + d] = noise[(b * n + j) * D + d];
+      for (int64_t d = 0; d < D; ++d) transposed[(j * B + b) * D + d] = noise[(b * n + j) * D + d];
   const Tensor expected =
       flow.sample_from_noise(Tensor::from(transposed, {n, B, D}, Device::cpu()), cond);
   EXPECT_EQ(samples.to_vector(), expected.to_vector());
@@ -228,8 +227,8 @@ TEST(Nsf, SampleFromNoiseInvertsForward) {
     Fixture f(D, 2, 10 + D);
     NeuralSplineFlow& flow = *f.flow;
     // Mostly inside the tails after z-scoring, some far outside (identity tails).
-    Tensor theta = cat({f.theta.slice_rows(0, 40), f.theta.slice_rows(40, 50) * 8.0f}).reshape(
-        {5, 10, D});
+    Tensor theta =
+        cat({f.theta.slice_rows(0, 40), f.theta.slice_rows(40, 50) * 8.0f}).reshape({5, 10, D});
     const Tensor cond = f.x.slice_rows(0, 10);
     const Tensor z = flow.inverse_transform(theta, cond);
     EXPECT_EQ(z.shape(), Shape({5, 10, D}));
@@ -258,8 +257,11 @@ TEST(Nsf, Errors) {
   EXPECT_TRUE(has([&] { flow.loss(randn({4, 3}, Device::cpu()), x); }, "2 input features"));
   EXPECT_TRUE(has([&] { flow.log_prob(randn({3}, Device::cpu()), x); }, "(samples, batch, D)"));
   EXPECT_TRUE(has([&] { flow.log_prob(th, f.x.slice_rows(0, 3)); }, "do not broadcast"));
-  EXPECT_TRUE(has([&] { flow.log_prob(randn({2, 4, 2}, Device::cpu()), randn({3, 4, 3}, Device::cpu())); },
-                  "samples"));
+  EXPECT_TRUE(has(
+      [&] {
+        flow.log_prob(randn({2, 4, 2}, Device::cpu()), randn({3, 4, 3}, Device::cpu()));
+      },
+      "samples"));
   Tensor bad = th.clone();
   bad.data()[3] = std::nanf("");
   EXPECT_TRUE(has([&] { flow.loss(bad, x); }, "non-finite"));
@@ -285,9 +287,11 @@ TEST(Nsf, Errors) {
   EXPECT_TRUE(has(build(o), "num_transforms"));
   o = {};
   o.z_score_input = ZScore::Structured;
-  EXPECT_TRUE(
-      has([&] { build_nsf(f.theta.slice_rows(0, 10).reshape({20, 1}), f.x.slice_rows(0, 20), o); },
-          "structured"));
+  EXPECT_TRUE(has(
+      [&] {
+        build_nsf(f.theta.slice_rows(0, 10).reshape({20, 1}), f.x.slice_rows(0, 20), o);
+      },
+      "structured"));
   EXPECT_TRUE(has([&] { build_nsf(f.theta, f.x.slice_rows(0, 10)); }, "rows"));
 }
 
