@@ -24,10 +24,18 @@ using std::log1p;
 using std::sqrt;
 using std::tanh;
 
-// log(1 + exp(x)) without overflow for large x or loss of precision for very negative x.
+// torch.nn.functional.softplus (beta 1, threshold 20) and its derivative, evaluated as torch
+// does so that values match it to the last bit (e.g. LULinear's identity-init diagonal, which a
+// differently arranged formula rounds to the other side of 1).
 template <typename T>
 CUSBI_HD T softplus(T x) {
-  return x > T(0) ? x + log1p(exp(-x)) : log1p(exp(x));
+  return x > T(20) ? x : log1p(exp(x));
+}
+template <typename T>
+CUSBI_HD T softplus_grad(T x) {
+  if (x > T(20)) return T(1);
+  const T z = exp(x);
+  return z / (z + T(1));
 }
 
 // sigmoid(x) from e = exp(-|x|), which lies in (0, 1] and so never overflows: 1 / (1 + e) for

@@ -96,10 +96,10 @@ CUSBI_HD int64_t coupling_identity_column(int64_t i, int parity) { return 2 * i 
 template <typename T, int MaxBins>
 CUSBI_HD void rq_bin_derivatives(const T* params, int num_bins, int k, RqSpline<T, MaxBins>& sp) {
   const T d_min = T(kRqMinDerivative);
-  const T d_boundary = d_min + rq_softplus(T(kRqBoundaryLogit));
+  const T d_boundary = d_min + softplus(T(kRqBoundaryLogit));
   const T* u_d = params + 2 * num_bins;
-  sp.d[k] = k == 0 ? d_boundary : d_min + rq_softplus(u_d[k - 1]);
-  sp.d[k + 1] = k + 1 == num_bins ? d_boundary : d_min + rq_softplus(u_d[k]);
+  sp.d[k] = k == 0 ? d_boundary : d_min + softplus(u_d[k - 1]);
+  sp.d[k + 1] = k + 1 == num_bins ? d_boundary : d_min + softplus(u_d[k]);
 }
 
 template <int MaxBins, typename T>

@@ -6,8 +6,7 @@
 #pragma once
 #include <cstdint>
 
-#include "kernels/common.h"
-#include "kernels/rq_spline.h"  // rq_softplus(_grad): torch's softplus, as torch computes it
+#include "kernels/common.h"  // softplus(_grad): torch's softplus, as torch computes it
 
 namespace cusbi::kern {
 
@@ -29,7 +28,7 @@ CUSBI_HD int64_t lu_upper_index(int64_t d, int64_t i, int64_t j) {
 // this one gives torch's u_ii = 1 - 2^-24 bit for bit.
 template <typename T>
 CUSBI_HD T lu_upper_diag(T unconstrained) {
-  return rq_softplus(unconstrained) + T(kLuEps);
+  return softplus(unconstrained) + T(kLuEps);
 }
 
 // Packed element (i, j) from the parameters lower_entries, upper_entries and
@@ -120,7 +119,7 @@ CUSBI_HD void lu_accumulate_entry_grad(int64_t d, int64_t i, int64_t j, const T*
   } else if (i < j) {
     g_upper[lu_upper_index(d, i, j)] += g;
   } else {
-    g_diag[i] += (g + dlogdet_sum / lu[i * d + i]) * rq_softplus_grad(diag[i]);
+    g_diag[i] += (g + dlogdet_sum / lu[i * d + i]) * softplus_grad(diag[i]);
   }
 }
 

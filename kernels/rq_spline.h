@@ -33,18 +33,6 @@ CUSBI_HD constexpr bool rq_bins_supported(int num_bins, int max_bins = kRqMaxBin
          kRqMinBinHeight * num_bins <= 1.0;
 }
 
-// torch.nn.functional.softplus (beta 1, threshold 20) and its backward, as torch computes them.
-template <typename T>
-CUSBI_HD T rq_softplus(T x) {
-  return x > T(20) ? x : log1p(exp(x));
-}
-template <typename T>
-CUSBI_HD T rq_softplus_grad(T x) {
-  if (x > T(20)) return T(1);
-  const T z = exp(x);
-  return z / (z + T(1));
-}
-
 // One dimension's spline. Knots cw (inputs) and ch (outputs) run from -bound to bound with both
 // ends set exactly; d holds the K+1 knot derivatives (d[0], d[K] the padded boundary ones). pw, ph
 // are the softmax probabilities of the widths and heights, kept for the backward.
@@ -109,11 +97,11 @@ CUSBI_HD void rq_make_spline(const T* params, int num_bins, T bound, T divisor,
   rq_knots(params, num_bins, divisor, kRqMinBinWidth, bound, s.pw, s.cw);
   rq_knots(params + num_bins, num_bins, divisor, kRqMinBinHeight, bound, s.ph, s.ch);
   const T d_min = T(kRqMinDerivative);
-  const T d_boundary = d_min + rq_softplus(T(kRqBoundaryLogit));
+  const T d_boundary = d_min + softplus(T(kRqBoundaryLogit));
   s.d[0] = d_boundary;
   s.d[num_bins] = d_boundary;
   const T* u_d = params + 2 * num_bins;
-  for (int k = 1; k < num_bins; ++k) s.d[k] = d_min + rq_softplus(u_d[k - 1]);
+  for (int k = 1; k < num_bins; ++k) s.d[k] = d_min + softplus(u_d[k - 1]);
 }
 
 // torchutils.searchsorted: (number of knots <= v) - 1, the last knot raised by 1e-6 first. Ties:
@@ -289,8 +277,8 @@ CUSBI_HD T rq_forward_backward(const RqSpline<T, MaxBins>& sp, const T* params, 
   const T* u_d = params + 2 * nb;
   T* du_d = dparams + 2 * nb;
   for (int j = 0; j < nb - 1; ++j) du_d[j] = T(0);
-  if (k >= 1) du_d[k - 1] = g.d0 * rq_softplus_grad(u_d[k - 1]);
-  if (k + 1 <= nb - 1) du_d[k] = g.d1 * rq_softplus_grad(u_d[k]);
+  if (k >= 1) du_d[k - 1] = g.d0 * softplus_grad(u_d[k - 1]);
+  if (k + 1 <= nb - 1) du_d[k] = g.d1 * softplus_grad(u_d[k]);
   return g.x;
 }
 

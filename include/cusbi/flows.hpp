@@ -108,7 +108,8 @@ class NeuralSplineFlow {
 
 // sbi's build_nsf(batch_x = input, batch_y = condition): statistics for z-scoring come from the
 // given training data (rows with NaN/Inf excluded; unbiased std; floors 1e-14 for the input and
-// 1e-7 for the condition), the flow is created on input's device.
+// 1e-7 for the condition; a single condition row keeps std 1, as sbi), the flow is created on
+// input's device.
 NeuralSplineFlow build_nsf(const Tensor& input, const Tensor& condition,
                            const NsfOptions& options = {}, Generator* generator = nullptr);
 
