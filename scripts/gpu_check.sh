@@ -90,10 +90,23 @@ if [[ -x $build/examples/quickstart ]]; then
   quickstart=$(grep -E '^(cusbi quickstart on|wall time)' "$work/quickstart.log" | paste -sd ';')
 fi
 
+# ---- the tutorial's custom loop (NPE part) on the best device ----
+tutorial=""
+if [[ -x $build/examples/training_interface ]]; then
+  echo "== examples/training_interface"
+  timeout 300 "$build/examples/training_interface" | tee "$work/tutorial.log" || any_failed=1
+  tutorial=$(grep -iE 'device|wall|time' "$work/tutorial.log" | paste -sd ';')
+fi
+# The cusbi side of the sbi comparison (sbi itself is not installed on GPU machines).
+if [[ -x $build/bench/bench_e2e_custom_loop ]]; then
+  echo "== bench_e2e_custom_loop"
+  timeout 300 "$build/bench/bench_e2e_custom_loop" | tee "$work/e2e.json" || any_failed=1
+fi
+
 # ---- CUDA micro benchmarks (CSV kept for the summary) ----
 bench_rows=()
 for binary in "$build"/bench/bench_*; do
-  [[ -x $binary ]] || continue
+  [[ -x $binary && $binary != *bench_e2e_* ]] || continue
   echo "== $(basename "$binary") (CUDA only)"
   missing=$(missing_libs "$binary")
   if [[ -n $missing ]]; then
@@ -122,6 +135,7 @@ echo "================ cusbi GPU check: ${gpu:-no GPU visible} ================"
 printf '%-26s %8s %8s %8s\n' "test binary" "passed" "failed" "skipped"
 printf '%s\n' "${summary[@]}"
 [[ -n $quickstart ]] && echo "quickstart: $quickstart"
+[[ -n $tutorial ]] && echo "training_interface: $tutorial"
 if ((${#bench_rows[@]} > 0)); then
   echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples or parameters):"
   printf '%s\n' "${bench_rows[@]}"

@@ -152,7 +152,8 @@ void register_all() {
       for (const int64_t batch : kBatches) {
         auto* b = benchmark::RegisterBenchmark(name.c_str(), fn, device);
         b->ArgNames({"batch", "transforms"})->Args({batch, 5})->UseRealTime();
-        // A CPU pass over 10^6 samples takes seconds: one is enough for a rate.
+        // A CPU pass over 10^6 samples takes seconds: one is enough for a rate. (CPU
+        // loss_backward at 10^6 holds ~14 GB of activations for backward; see bench/RESULTS.md.)
         if (device.is_cpu() && batch >= 1000000) b->Iterations(1);
       }
       // Twice the transforms at batch 10^5: log_prob's workspace should not grow with them.
