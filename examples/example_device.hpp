@@ -2,6 +2,7 @@
 // named by $CUSBI_DEVICE = cpu | cuda | cuda:N. Shared by the examples so that they all read the
 // variable the same way; the library itself never reads it.
 #pragma once
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -29,6 +30,16 @@ inline cusbi::Device choose_device() {
   }
   cusbi::check_device_usable(device);  // clear message if e.g. cuda was asked for without a GPU
   return device;
+}
+
+// Runs an example's body and turns a cusbi::Error into a message and exit status 1.
+inline int run_reporting_errors(int (*body)()) {
+  try {
+    return body();
+  } catch (const cusbi::Error& error) {
+    std::fprintf(stderr, "error: %s\n", error.what());
+    return 1;
+  }
 }
 
 }  // namespace cusbi_examples

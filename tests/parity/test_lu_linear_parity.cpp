@@ -17,20 +17,7 @@ namespace {
 
 using flows::LuLinear;
 
-// |gpu - cpu| <= rel * max|cpu|: the devices sum the same terms in another order (Eigen's GEMM
-// tiling vs a sequential sum per element; chunked batch reductions of different shapes), which
-// moves results by a few ulp of the largest terms, not of each element.
-::testing::AssertionResult close_scaled(const Tensor& gpu, const Tensor& cpu, double rel) {
-  const std::vector<float> a = gpu.to_vector(), b = cpu.to_vector();
-  if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ";
-  double scale = 0.0;
-  for (float v : b) scale = std::max(scale, double(std::fabs(v)));
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!(std::fabs(double(a[i]) - b[i]) <= rel * scale + 1e-30))
-      return ::testing::AssertionFailure() << "element " << i << ": gpu " << a[i] << " vs cpu "
-                                           << b[i] << " (scale " << scale << ")";
-  return ::testing::AssertionSuccess();
-}
+using cusbi::testing::close_scaled;
 
 // Forward: sums of D <= 17 float products: 1e-5 of the scale. Inverse: a triangular solve whose
 // rounding (D eps ~ 1e-6) is amplified by cond(W) < 10: 1e-4 of the scale. Gradients also sum over

@@ -14,19 +14,7 @@ namespace {
 
 const std::vector<int64_t> kBatches = {1, 7, 33, 65, 1000};
 
-// |gpu - cpu| <= rel * max|cpu| elementwise: float sums in another order (cuBLAS vs Eigen tiling,
-// chunked vs sequential bias sums) differ by a few ulp of the largest terms, not of each element.
-::testing::AssertionResult close_scaled(const Tensor& gpu, const Tensor& cpu, double rel) {
-  const std::vector<float> a = gpu.to_vector(), b = cpu.to_vector();
-  if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ";
-  double scale = 0.0;
-  for (float v : b) scale = std::max(scale, double(std::fabs(v)));
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!(std::fabs(double(a[i]) - b[i]) <= rel * scale + 1e-30))
-      return ::testing::AssertionFailure() << "element " << i << ": gpu " << a[i] << " vs cpu "
-                                           << b[i] << " (scale " << scale << ")";
-  return ::testing::AssertionSuccess();
-}
+using cusbi::testing::close_scaled;
 
 // Forward outputs pass through <= 6 float layers: 2e-5 of the scale. Gradients also sum over up
 // to 1000 rows, so their rounding grows by about sqrt(1000): 2e-4 of the scale.

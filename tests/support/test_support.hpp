@@ -3,6 +3,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -68,6 +69,22 @@ inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& 
     return ::testing::AssertionFailure() << "shapes differ: " << shape_str(actual.shape())
                                          << " vs " << shape_str(expected.shape());
   return all_close(actual.to_vector(), expected.to_vector(), atol, rtol);
+}
+
+// |actual - expected| <= rel * max|expected| for every element: for results that sum the same
+// terms in another order on another device (cuBLAS vs Eigen tiling, chunked vs sequential
+// reductions), which moves them by a few ulp of the largest terms, not of each element.
+inline ::testing::AssertionResult close_scaled(const Tensor& actual, const Tensor& expected,
+                                               double rel) {
+  const std::vector<float> a = actual.to_vector(), b = expected.to_vector();
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ";
+  double scale = 0.0;
+  for (float v : b) scale = std::max(scale, double(std::fabs(v)));
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(std::fabs(double(a[i]) - b[i]) <= rel * scale + 1e-30))
+      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs expected "
+                                           << b[i] << " (scale " << scale << ")";
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace cusbi::testing
