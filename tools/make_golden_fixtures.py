@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+from fixture_files import canonicalize_header  # tools/ is the script's folder
+
 try:
     from nflows.nn.nets import ResidualNet  # the real thing, not a copy
 except ImportError as e:  # pragma: no cover
@@ -177,18 +179,6 @@ def make_adam_case(name, case, seed):
                 f32_vs_f64_final_params_max_abs=drift,
                 description="clip_grad_norm_ then torch.optim.Adam.step, 10 steps")
     return tensors, str_meta(meta)
-
-
-def canonicalize_header(path):
-    """Rewrites the header with sorted keys (same length, same offsets): safetensors keeps the
-    metadata in a Rust HashMap, whose order changes from run to run, and reruns should produce
-    the same bytes and sha256."""
-    raw = bytearray(path.read_bytes())
-    n = int.from_bytes(raw[:8], "little")
-    text = json.dumps(json.loads(raw[8:8 + n]), sort_keys=True, separators=(",", ":"))
-    assert len(text) <= n, "canonical header longer than the original"
-    raw[8:8 + n] = (text + " " * (n - len(text))).encode("ascii")
-    path.write_bytes(bytes(raw))
 
 
 def sha256(path):

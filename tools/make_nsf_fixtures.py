@@ -45,6 +45,8 @@ import sys
 import torch
 from safetensors.torch import save_file
 
+from fixture_files import canonicalize_header  # tools/ is the script's folder
+
 try:
     from sbi.neural_nets.net_builders import build_nsf  # the real thing, not a copy
     from nflows.utils import torchutils
@@ -200,16 +202,6 @@ def make_case(dim, cdim, kwargs, seed):
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()}
     tensors = {**state, **data, **{k: v for k, v in res32.items()}}
     return tensors, meta, drift, est
-
-
-def canonicalize_header(path):
-    """Sorted header keys (same length), so reruns give the same bytes; as make_golden_fixtures."""
-    raw = bytearray(path.read_bytes())
-    n = int.from_bytes(raw[:8], "little")
-    text = json.dumps(json.loads(raw[8:8 + n]), sort_keys=True, separators=(",", ":"))
-    assert len(text) <= n, "canonical header longer than the original"
-    raw[8:8 + n] = (text + " " * (n - len(text))).encode("ascii")
-    path.write_bytes(bytes(raw))
 
 
 def save(tensors, meta, path):

@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from fixture_files import canonicalize_header  # tools/ is the script's folder
+
 try:
     from nflows.transforms.splines.rational_quadratic import (
         unconstrained_rational_quadratic_spline,  # the real thing, not a copy
@@ -112,16 +114,6 @@ def make_case(num_bins, hidden, seed):
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()}
     ref64 = {f"f64.{k}": v for k, v in res64.items()}  # rounded to float32 when saved
     return {**data, **res, **ref64}, meta, drift
-
-
-def canonicalize_header(path):
-    """Sorted header keys (same length), so reruns give the same bytes; as make_golden_fixtures."""
-    raw = bytearray(path.read_bytes())
-    n = int.from_bytes(raw[:8], "little")
-    text = json.dumps(json.loads(raw[8:8 + n]), sort_keys=True, separators=(",", ":"))
-    assert len(text) <= n, "canonical header longer than the original"
-    raw[8:8 + n] = (text + " " * (n - len(text))).encode("ascii")
-    path.write_bytes(bytes(raw))
 
 
 def main():
