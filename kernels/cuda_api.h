@@ -18,3 +18,9 @@
 #if __has_include("kernels/api/lu.h")
 #include "kernels/api/lu.h"
 #endif
+#if __has_include("kernels/api/distributions.h")
+#include "kernels/api/distributions.h"
+#endif
+#if __has_include("kernels/api/gather.h")
+#include "kernels/api/gather.h"
+#endif

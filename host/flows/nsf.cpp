@@ -71,6 +71,7 @@ struct NeuralSplineFlow::Impl {
   std::unique_ptr<flows::NsfProgram<CudaFlowExec>> gpu;
   Tensor inference_ws, training_ws;
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
+  bool check_training_inputs = true;
 };
 
 NeuralSplineFlow::NeuralSplineFlow(int64_t input_features, int64_t condition_features,
@@ -118,6 +119,25 @@ const ParameterSet& NeuralSplineFlow::parameter_set() const { return impl_->para
 const Standardize& NeuralSplineFlow::input_zscore() const { return impl_->input_z; }
 const Standardize& NeuralSplineFlow::condition_zscore() const { return impl_->condition_z; }
 
+void NeuralSplineFlow::set_check_training_inputs(bool check) {
+  impl_->check_training_inputs = check;
+}
+
+NeuralSplineFlow NeuralSplineFlow::clone(std::optional<Device> device) const {
+  const Impl& m = *impl_;
+  // A private generator: the copy's initial weights are overwritten at once, and drawing them
+  // must not move the default generator's stream.
+  Generator scratch(0);
+  auto deep = [](const Standardize& z) {
+    return z.mean().defined() ? Standardize(z.mean().clone(), z.std().clone()) : Standardize();
+  };
+  NeuralSplineFlow copy(m.D, m.C, m.options, deep(m.input_z), deep(m.condition_z),
+                        device.value_or(m.device), &scratch);
+  copy.impl_->params.values().copy_(m.params.values());
+  copy.impl_->check_training_inputs = m.check_training_inputs;
+  return copy;
+}
+
 void NeuralSplineFlow::to(Device device) {
   check_device_usable(device);
   Impl& m = *impl_;
@@ -144,8 +164,10 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
                   << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected ("
                   << r.rows << ",)");
   flows::check_on(out, m.device, "NeuralSplineFlow.loss", "out");
-  check_finite(input, "NeuralSplineFlow.loss: input (training data)");
-  check_finite(condition, "NeuralSplineFlow.loss: condition (training data)");
+  if (m.check_training_inputs) {
+    check_finite(input, "NeuralSplineFlow.loss: input (training data)");
+    check_finite(condition, "NeuralSplineFlow.loss: condition (training data)");
+  }
   m.training_rows = -1;  // a failure below leaves nothing to differentiate
   if (r.rows > 0) {
     m.reserve(m.training_ws, r.rows, true);

@@ -1,10 +1,16 @@
 // Umbrella header: everything a cusbi user needs. CUDA-free: compiles with plain g++.
 #pragma once
 #include "cusbi/device.hpp"
+#include "cusbi/distributions.hpp"
 #include "cusbi/error.hpp"
 #include "cusbi/flows.hpp"
+#include "cusbi/inference.hpp"
 #include "cusbi/io.hpp"
 #include "cusbi/nn.hpp"
 #include "cusbi/optim.hpp"
+#include "cusbi/persistence.hpp"
+#include "cusbi/plot.hpp"
+#include "cusbi/posteriors.hpp"
+#include "cusbi/progress.hpp"
 #include "cusbi/random.hpp"
 #include "cusbi/tensor.hpp"

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cusbi/nn.hpp"
@@ -53,6 +54,9 @@ class NeuralSplineFlow {
   NeuralSplineFlow(NeuralSplineFlow&&) noexcept;
   NeuralSplineFlow& operator=(NeuralSplineFlow&&) noexcept;
 
+  // An independent copy (parameters and z-score statistics), on `device` or on this flow's.
+  NeuralSplineFlow clone(std::optional<Device> device = std::nullopt) const;
+
   int64_t input_features() const;      // D
   int64_t condition_features() const;  // C
   const NsfOptions& options() const;
@@ -67,6 +71,9 @@ class NeuralSplineFlow {
   // As loss, writing into a preallocated out (B,): a steady-state training step then allocates
   // nothing.
   void loss(const Tensor& input, const Tensor& condition, Tensor& out);
+  // Whether loss() checks its inputs for NaN/Inf (on by default). A trainer that checked its
+  // data once at intake turns it off: on a GPU the check synchronises with the host every step.
+  void set_check_training_inputs(bool check);
   // grad_loss (B,) for the last loss(): accumulates parameter gradients (zero them with
   // zero_grad). When grad_input is non-null it is set to the gradient w.r.t. the input (B, D),
   // a view of the flow's workspace valid until the next loss or backward.
@@ -121,5 +128,10 @@ NeuralSplineFlow load_sbi_nsf(const std::map<std::string, Tensor>& state_dict,
 // The same from a safetensors file written by tools/export_sbi_nsf.py: the state_dict tensors
 // plus metadata (format "cusbi.sbi_nsf") holding the sizes and build_nsf options.
 NeuralSplineFlow load_sbi_nsf(const std::string& safetensors_path, Device device = Device::best());
+
+// The flow's state_dict as sbi's build_nsf names and lays it out (parameters, z-score and mask
+// buffers), on the CPU: what load_sbi_nsf reads, and what an sbi estimator of the same
+// architecture accepts with load_state_dict (after converting the tensors to torch).
+std::map<std::string, Tensor> sbi_state_dict(const NeuralSplineFlow& flow);
 
 }  // namespace cusbi

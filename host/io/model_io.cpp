@@ -1,0 +1,171 @@
+// Model files (include/cusbi/persistence.hpp): safetensors with sbi-named estimator tensors,
+// the prior's tensors and JSON metadata. Loading validates the header before the tensors (a
+// foreign or newer file gets a message saying so, not a shape error), then rebuilds the flow
+// through load_sbi_nsf, which checks every name, shape and buffer.
+#include <nlohmann/json.hpp>
+
+#include "cusbi/error.hpp"
+#include "cusbi/io.hpp"
+#include "cusbi/persistence.hpp"
+#include "host/io/prior_io.hpp"
+
+namespace cusbi {
+
+namespace {
+
+using Metadata = std::map<std::string, std::string>;
+using TensorMap = std::map<std::string, Tensor>;
+using nlohmann::json;
+
+const char* const kFormat = "cusbi.model";
+const char* const kFlowKind = "neural_spline_flow";
+const char* const kPosteriorKind = "direct_posterior";
+const char* const kDefaultX = "posterior.default_x";
+
+const char* zscore_text(ZScore z) {
+  return z == ZScore::None ? "none" : z == ZScore::Independent ? "independent" : "structured";
+}
+
+std::string estimator_json(const NeuralSplineFlow& flow) {
+  const NsfOptions& o = flow.options();
+  json j;
+  j["type"] = "nsf";
+  j["input_features"] = flow.input_features();
+  j["condition_features"] = flow.condition_features();
+  j["hidden_features"] = o.hidden_features;
+  j["num_transforms"] = o.num_transforms;
+  j["num_bins"] = o.num_bins;
+  j["tail_bound"] = o.tail_bound;
+  j["num_blocks"] = o.num_blocks;
+  j["hidden_layers_spline_context"] = o.hidden_layers_spline_context;
+  j["z_score_input"] = zscore_text(o.z_score_input);
+  j["z_score_condition"] = zscore_text(o.z_score_condition);
+  return j.dump();
+}
+
+Metadata header(const char* kind, const NeuralSplineFlow& flow) {
+  return {{"format", kFormat},
+          {"format_version", std::to_string(kModelFormatVersion)},
+          {"kind", kind},
+          {"cusbi_version", CUSBI_VERSION},
+          {"estimator", estimator_json(flow)}};
+}
+
+// The metadata of a cusbi model file, checked: format, version (not newer than this build).
+ModelFileInfo check_header(const Metadata& meta, const std::filesystem::path& path) {
+  const std::string p = path.string();
+  const auto at = [&](const char* key) {
+    const auto it = meta.find(key);
+    return it == meta.end() ? std::string() : it->second;
+  };
+  if (at("format") == "cusbi.sbi_nsf")
+    CUSBI_FAIL(p << " is an sbi flow export (tools/export_sbi_nsf.py), not a cusbi model; load "
+                    "it with load_sbi_nsf");
+  CUSBI_CHECK(at("format") == kFormat,
+              p << " is not a cusbi model file (its metadata has no format = cusbi.model); "
+                   "save models with cusbi::save");
+  ModelFileInfo info;
+  const std::string version = at("format_version");
+  try {
+    size_t used = 0;
+    info.format_version = std::stoi(version, &used);
+    if (used != version.size()) info.format_version = 0;
+  } catch (const std::exception&) {
+    info.format_version = 0;
+  }
+  CUSBI_CHECK(info.format_version >= 1,
+              p << ": format_version '" << version << "' is not a version number; the file is "
+                   "damaged");
+  CUSBI_CHECK(info.format_version <= kModelFormatVersion,
+              p << " was written by a newer cusbi (" << at("cusbi_version") << ", format version "
+                << info.format_version << "); this build reads format versions up to "
+                << kModelFormatVersion << ": upgrade cusbi to load it");
+  info.kind = at("kind");
+  info.cusbi_version = at("cusbi_version");
+  info.estimator_json = at("estimator");
+  info.prior_json = at("prior");
+  CUSBI_CHECK(info.kind == kFlowKind || info.kind == kPosteriorKind,
+              p << " holds a model of kind '" << info.kind << "', which this cusbi cannot load");
+  return info;
+}
+
+ZScore zscore_from(const json& j, const char* key) {
+  const std::string v = j.at(key).get<std::string>();
+  if (v == "none") return ZScore::None;
+  if (v == "independent") return ZScore::Independent;
+  if (v == "structured") return ZScore::Structured;
+  throw json::other_error::create(0, std::string(key) + " is '" + v + "'", nullptr);
+}
+
+NeuralSplineFlow flow_from(const ModelFileInfo& info, const TensorMap& tensors, Device device,
+                           const std::filesystem::path& path) {
+  int64_t D = 0, C = 0;
+  NsfOptions o;
+  try {
+    const json j = json::parse(info.estimator_json);
+    D = j.at("input_features").get<int64_t>();
+    C = j.at("condition_features").get<int64_t>();
+    o.hidden_features = j.at("hidden_features").get<int64_t>();
+    o.num_transforms = j.at("num_transforms").get<int64_t>();
+    o.num_bins = j.at("num_bins").get<int64_t>();
+    o.tail_bound = j.at("tail_bound").get<float>();
+    o.num_blocks = j.at("num_blocks").get<int64_t>();
+    o.hidden_layers_spline_context = j.at("hidden_layers_spline_context").get<int64_t>();
+    o.z_score_input = zscore_from(j, "z_score_input");
+    o.z_score_condition = zscore_from(j, "z_score_condition");
+  } catch (const json::exception& e) {
+    CUSBI_FAIL(path.string() << ": metadata 'estimator' is invalid (" << e.what()
+                             << "); the file is damaged");
+  }
+  TensorMap state_dict;
+  for (const auto& [name, t] : tensors)
+    if (name.rfind("net.", 0) == 0) state_dict.emplace(name, t);
+  try {
+    return load_sbi_nsf(state_dict, D, C, o, device);
+  } catch (const Error& e) {
+    CUSBI_FAIL(path.string() << ": the estimator's tensors do not match its metadata; the file "
+                                "is damaged ("
+                             << e.what() << ")");
+  }
+}
+
+}  // namespace
+
+void save(const NeuralSplineFlow& estimator, const std::filesystem::path& path) {
+  save_safetensors(path, sbi_state_dict(estimator), header(kFlowKind, estimator));
+}
+
+void save(const DirectPosterior& posterior, const std::filesystem::path& path) {
+  TensorMap tensors = sbi_state_dict(posterior.estimator());
+  Metadata meta = header(kPosteriorKind, posterior.estimator());
+  meta["prior"] = io::write_prior(posterior.prior(), tensors);
+  if (posterior.default_x().defined()) tensors[kDefaultX] = posterior.default_x();
+  save_safetensors(path, tensors, meta);
+}
+
+ModelFileInfo inspect_model(const std::filesystem::path& path) {
+  return check_header(load_safetensors_metadata(path), path);
+}
+
+NeuralSplineFlow load_nsf(const std::filesystem::path& path, Device device) {
+  Metadata meta;
+  const TensorMap tensors = load_safetensors(path, Device::cpu(), &meta);
+  return flow_from(check_header(meta, path), tensors, device, path);
+}
+
+DirectPosterior load_direct_posterior(const std::filesystem::path& path, Device device) {
+  Metadata meta;
+  const TensorMap tensors = load_safetensors(path, Device::cpu(), &meta);
+  const ModelFileInfo info = check_header(meta, path);
+  CUSBI_CHECK(info.kind == kPosteriorKind,
+              path.string() << " holds a " << info.kind << " without a prior; load it with "
+                               "load_nsf and build DirectPosterior(flow, prior)");
+  auto flow = std::make_shared<NeuralSplineFlow>(flow_from(info, tensors, device, path));
+  const std::unique_ptr<Distribution> prior = io::read_prior(info.prior_json, tensors, device, path);
+  DirectPosterior posterior(flow, *prior);
+  if (const auto it = tensors.find(kDefaultX); it != tensors.end())
+    posterior.set_default_x(it->second.to(device));
+  return posterior;
+}
+
+}  // namespace cusbi
