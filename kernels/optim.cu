@@ -4,6 +4,7 @@
 // order and computes the clip coefficient on the device. No atomics, so the result is the same
 // bits on every run and equals the CPU twin. The scratch buffer is cached per device and only
 // grows, so a training step allocates nothing once the buffer fits.
+#include <limits>
 #include <mutex>
 
 #include "kernels/adam.h"
@@ -166,7 +167,7 @@ double sum_of_squares(const float* x, int64_t n) {
   return read_back(&launch_norm(x, n, 0.0f, num_chunks, s)->sumsq);
 }
 
-float clip_grad_norm(float* x, int64_t n, float max_norm) {
+float clip_grad_norm(float* x, int64_t n, float max_norm, bool read_norm) {
   const int device = current_device();
   const int64_t num_chunks = norm_chunks(n);
   std::lock_guard<std::mutex> lock(g_scratch_mutex);
@@ -176,7 +177,7 @@ float clip_grad_norm(float* x, int64_t n, float max_norm) {
     scale_kernel<<<grid_for(n), kBlock>>>(x, n, result);
     CUSBI_CUDA_CHECK_LAUNCH();
   }
-  return read_back(&result->norm);
+  return read_norm ? read_back(&result->norm) : std::numeric_limits<float>::quiet_NaN();
 }
 
 }  // namespace cusbi::cuda

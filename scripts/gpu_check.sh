@@ -94,13 +94,34 @@ fi
 tutorial=""
 if [[ -x $build/examples/training_interface ]]; then
   echo "== examples/training_interface"
-  timeout 300 "$build/examples/training_interface" | tee "$work/tutorial.log" || any_failed=1
+  timeout 300 "$build/examples/training_interface" "$work" | tee "$work/tutorial.log" ||
+    any_failed=1
   tutorial=$(grep -iE 'device|wall|time' "$work/tutorial.log" | paste -sd ';')
 fi
 # The cusbi side of the sbi comparison (sbi itself is not installed on GPU machines).
 if [[ -x $build/bench/bench_e2e_custom_loop ]]; then
   echo "== bench_e2e_custom_loop"
   timeout 300 "$build/bench/bench_e2e_custom_loop" | tee "$work/e2e.json" || any_failed=1
+fi
+
+# The NPE workflows on the GPU: tutorial, trainer at 1,000 and 100,000 simulations (5 epochs),
+# sample_batched for 1000 observations x 1000 samples (the issue's < 1 s target).
+npe_e2e=""
+if [[ -x $build/bench/bench_e2e_npe ]]; then
+  echo "== bench_e2e_npe (cuda)"
+  if timeout 400 "$build/bench/bench_e2e_npe" --device cuda --repeats 1 --batched \
+      >"$work/npe.json"; then
+    cat "$work/npe.json"
+    npe_e2e=$(python3 - "$work/npe.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["workflows"]
+print("; ".join(f"{k}: " + ", ".join(f"{m} {v[m]:.3f}s" for m in ("total_s", "train_s",
+      "epoch_s", "sample_batched_s") if m in v) for k, v in d.items()))
+PY
+)
+  else
+    any_failed=1
+  fi
 fi
 
 # ---- CUDA micro benchmarks (CSV kept for the summary) ----
@@ -136,6 +157,7 @@ printf '%-26s %8s %8s %8s\n' "test binary" "passed" "failed" "skipped"
 printf '%s\n' "${summary[@]}"
 [[ -n $quickstart ]] && echo "quickstart: $quickstart"
 [[ -n $tutorial ]] && echo "training_interface: $tutorial"
+[[ -n $npe_e2e ]] && echo "bench_e2e_npe (cuda): $npe_e2e"
 if ((${#bench_rows[@]} > 0)); then
   echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples or parameters):"
   printf '%s\n' "${bench_rows[@]}"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building cusbi needs on a fresh Debian 12 machine: CMake, Ninja, g++, Eigen,
-# nlohmann-json, GoogleTest/GoogleMock and Google Benchmark. Idempotent: packages already
-# installed are skipped, and apt is not touched at all when nothing is missing.
+# nlohmann-json, GoogleTest/GoogleMock, Google Benchmark, and cairo with pkg-config (pairplot's
+# SVG/PNG output). Idempotent: packages already installed are skipped, and apt is not touched at
+# all when nothing is missing.
 # The CUDA toolkit is optional and never installed here: the build enables CUDA when nvcc is found.
 set -euo pipefail
 
 packages=(cmake ninja-build g++ libeigen3-dev nlohmann-json3-dev libgtest-dev googletest
-          libgmock-dev libbenchmark-dev)
+          libgmock-dev libbenchmark-dev pkg-config libcairo2-dev)
 
 missing=()
 for package in "${packages[@]}"; do

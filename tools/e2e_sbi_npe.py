@@ -20,6 +20,7 @@ Medians over repeats; bench/e2e/npe.cpp prints the same keys for cusbi and
 scripts/e2e_compare_npe.sh puts the two side by side.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -112,7 +113,9 @@ def trainer(device, seed, num_simulations, max_epochs):
         inference = NPE(prior=prior, device=str(device), show_progress_bars=False)
         inference.append_simulations(theta, x)
         kwargs = {"max_num_epochs": max_epochs} if max_epochs else {}
-        inference.train(**kwargs)
+        # sbi prints its "converged after n epochs" line to stdout, where the JSON goes.
+        with contextlib.redirect_stdout(sys.stderr):
+            inference.train(**kwargs)
     out["train_s"] = t.seconds
     summary = inference.summary
     out["epochs"] = summary["epochs_trained"][-1]

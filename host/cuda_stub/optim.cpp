@@ -8,5 +8,5 @@ void adam_step(float*, const float*, float*, float*, int64_t, const kern::AdamSc
   no_cuda();
 }
 double sum_of_squares(const float*, int64_t) { no_cuda(); }
-float clip_grad_norm(float*, int64_t, float) { no_cuda(); }
+float clip_grad_norm(float*, int64_t, float, bool) { no_cuda(); }
 }  // namespace cusbi::cuda

@@ -83,7 +83,9 @@ float grad_norm(const Tensor& grads) {
   return static_cast<float>(std::sqrt(detail::sum_of_squares(grads)));
 }
 
-float clip_grad_norm(Tensor grads, double max_norm) {
+namespace {
+
+float clip(Tensor& grads, double max_norm, bool read_norm) {
   check_grads(grads, "clip_grad_norm");
   CUSBI_CHECK(max_norm > 0.0,
               "clip_grad_norm: max_norm must be > 0, got " << max_norm << " (sbi clips at 5.0)");
@@ -96,11 +98,17 @@ float clip_grad_norm(Tensor grads, double max_norm) {
       break;
     case DeviceType::CUDA:
       cuda::set_device(device.index());
-      return cuda::clip_grad_norm(grads.data(), n, max_norm_f);
+      return cuda::clip_grad_norm(grads.data(), n, max_norm_f, read_norm);
   }
   const float norm = static_cast<float>(std::sqrt(sumsq_cpu(grads.data(), n)));
   scale_cpu(grads.data(), n, kern::clip_coefficient(norm, max_norm_f));
   return norm;
 }
+
+}  // namespace
+
+float clip_grad_norm(Tensor grads, double max_norm) { return clip(grads, max_norm, true); }
+
+void clip_grad_norm_on_device(Tensor grads, double max_norm) { clip(grads, max_norm, false); }
 
 }  // namespace cusbi

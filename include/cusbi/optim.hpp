@@ -64,5 +64,9 @@ float grad_norm(const Tensor& grads);
 // norm scales by 0 (finite entries become 0, infinite ones NaN). Check finiteness first if that
 // is not wanted.
 float clip_grad_norm(Tensor grads, double max_norm);
+// The same clipping without reading the norm back: on a GPU nothing synchronises, so a training
+// step can be queued while the previous one runs (the trainers use this). Same bits as
+// clip_grad_norm.
+void clip_grad_norm_on_device(Tensor grads, double max_norm);
 
 }  // namespace cusbi

@@ -125,6 +125,14 @@ float sum_all(const Tensor& a);  // double accumulation, returned as float
 // Concatenation along `dim`; all tensors on one device with matching other dimensions.
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 
+// Row gather (torch's src[rows] / index_select along dim 0): src (N, ...) -> (rows.size(), ...),
+// out row i = src row rows[i]. Indices in [0, N), repeats allowed. Runs on src's device (the
+// index list is uploaded once per call).
+Tensor take_rows(const Tensor& src, const std::vector<int64_t>& rows);
+// The same into a preallocated out (rows.size(), ...) on src's device, not overlapping src: a
+// trainer gathers each epoch's shuffled rows into one buffer without allocating it again.
+void take_rows(const Tensor& src, const std::vector<int64_t>& rows, Tensor& out);
+
 // Throws cusbi::Error naming `what` if any element is NaN or +-inf.
 void check_finite(const Tensor& a, const std::string& what);
 bool all_finite(const Tensor& a);

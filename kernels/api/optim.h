@@ -17,7 +17,8 @@ void adam_step(float* params, const float* grads, float* exp_avg, float* exp_avg
 double sum_of_squares(const float* x, int64_t n);
 
 // Computes the norm, then scales x by the clip coefficient computed on the device (no host round
-// trip before the scaling). Returns the norm before clipping (synchronises).
-float clip_grad_norm(float* x, int64_t n, float max_norm);
+// trip before the scaling). With read_norm, returns the norm before clipping (synchronises);
+// without it, returns NaN and leaves the device running ahead of the host.
+float clip_grad_norm(float* x, int64_t n, float max_norm, bool read_norm);
 
 }  // namespace cusbi::cuda

@@ -297,6 +297,16 @@ TEST(ClipGradNorm, MatchesRecordedPyTorch) {
   EXPECT_EQ(g.to_vector(), expected);  // same float ops in the same order: exact
 }
 
+// The trainers' variant that leaves the norm on the device clips to the same bits.
+TEST(ClipGradNorm, OnDeviceVariantClipsIdentically) {
+  const std::vector<float> x = random_vector(1000, 13, 1.0f);
+  Tensor a = Tensor::from(x, {1000}, kCpu), b = Tensor::from(x, {1000}, kCpu);
+  clip_grad_norm(a, 5.0);
+  clip_grad_norm_on_device(b, 5.0);
+  EXPECT_NE(a.to_vector(), x);  // the norm is ~18 > 5: clipping did something
+  EXPECT_EQ(b.to_vector(), a.to_vector());
+}
+
 TEST(ClipGradNorm, NonFiniteNormFollowsTorch) {
   // error_if_nonfinite=False in torch: a NaN norm makes every gradient NaN; an infinite norm
   // gives a coefficient of 0 (finite entries become 0, infinite ones 0 * inf = NaN).
