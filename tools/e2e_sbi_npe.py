@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import sys
 import time
 import warnings
@@ -157,6 +158,8 @@ def main():
     if device.type == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda asked for, but torch sees no GPU")
     torch.set_num_threads(args.threads)
+    # sbi's trainer writes TensorBoard logs to ./sbi-logs; keep them out of the caller's folder.
+    os.chdir(tempfile.mkdtemp(prefix="e2e_sbi_npe_"))
 
     result = {
         "library": "sbi",
