@@ -1,0 +1,159 @@
+// DirectPosterior::map: sbi's gradient_ascent on the potential (masked, unnormalised log q at
+// the default x) in the unconstrained space z = T(theta) of ThetaTransform::for_prior. The
+// flow has no autograd: d potential / d theta comes from its backward (grad_input of the loss
+// -log q), and the chain rule through theta = T^-1(z) multiplies by T^-1's diagonal Jacobian.
+// One deliberate difference from sbi: sbi keeps the best initial point in constrained space
+// and applies T^-1 to it when no iteration beats it, returning a wrong point; here it is kept as
+// z = T(theta), so the best initial point itself comes back.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "cusbi/error.hpp"
+#include "cusbi/optim.hpp"
+#include "cusbi/progress.hpp"
+#include "host/posteriors/direct_posterior_impl.hpp"
+
+namespace cusbi {
+
+namespace {
+
+void check_map_options(const MapOptions& o) {
+  CUSBI_CHECK(o.num_iter >= 0, "map: num_iter must be >= 0, got " << o.num_iter);
+  CUSBI_CHECK(o.num_to_optimize >= 1,
+              "map: num_to_optimize must be >= 1, got " << o.num_to_optimize);
+  CUSBI_CHECK(o.learning_rate > 0.0f && std::isfinite(o.learning_rate),
+              "map: learning_rate must be finite and > 0, got " << o.learning_rate);
+  CUSBI_CHECK(o.save_best_every >= 1,
+              "map: save_best_every must be >= 1, got " << o.save_best_every);
+  CUSBI_CHECK(o.init.defined() || o.num_init_samples >= 1,
+              "map: num_init_samples must be >= 1, got " << o.num_init_samples);
+}
+
+// NaN sorts below everything (it never wins the argmax).
+bool less_potential(float a, float b) {
+  if (std::isnan(a)) return !std::isnan(b);
+  return !std::isnan(b) && a < b;
+}
+
+// The num_to_optimize inits of highest potential, ascending as sbi's sorted slice: (K, D).
+Tensor best_inits(const Tensor& inits, const std::vector<float>& potential, int64_t keep,
+                  Device device) {
+  const int64_t n = inits.size(0), d = inits.size(1), k = std::min(keep, n);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return less_potential(potential[a], potential[b]);
+  });
+  const std::vector<float> host = inits.to_vector();
+  std::vector<float> out(static_cast<size_t>(k * d));
+  for (int64_t r = 0; r < k; ++r)
+    std::copy_n(host.data() + order[n - k + r] * d, d, out.data() + r * d);
+  return Tensor::from(out, {k, d}, device);
+}
+
+int64_t argmax(const std::vector<float>& v) {  // first maximum, as torch.argmax
+  int64_t best = 0;
+  for (int64_t i = 1; i < static_cast<int64_t>(v.size()); ++i)
+    if (less_potential(v[best], v[i])) best = i;
+  return best;
+}
+
+// mask (K,) -> (K, D): each row's 0/1 repeated over its D entries (suffix broadcasting cannot
+// spread a per-row value).
+Tensor per_row(const Tensor& mask, int64_t d) {
+  const Tensor column = mask.reshape({-1, 1});
+  return cat(std::vector<Tensor>(static_cast<size_t>(d), column), 1);
+}
+
+// The flow's backward accumulates parameter gradients; the caller's are put back on exit.
+class GradientRestorer {
+ public:
+  explicit GradientRestorer(NeuralSplineFlow& flow)
+      : flow_(flow), saved_(flow.gradients().clone()) {}
+  ~GradientRestorer() {
+    try {
+      flow_.gradients().copy_(saved_);
+    } catch (...) {  // destructors never throw; a failed copy leaves the gradients as they are
+    }
+  }
+  GradientRestorer(const GradientRestorer&) = delete;
+  GradientRestorer& operator=(const GradientRestorer&) = delete;
+
+ private:
+  NeuralSplineFlow& flow_;
+  Tensor saved_;
+};
+
+}  // namespace
+
+Tensor DirectPosterior::map(const MapOptions& options) {
+  Impl& s = *impl_;
+  CUSBI_CHECK(s.default_x.defined(),
+              "map: no default x set; call set_default_x(x) first (the "
+              "MAP is computed and cached for the default x)");
+  if (s.map.defined() && !options.force_update) return s.map;
+  check_map_options(options);
+  const int64_t d = s.theta_dim();
+  const Tensor& x = s.default_x;
+  NeuralSplineFlow& flow = *s.estimator;
+
+  Tensor inits;
+  if (options.init.defined()) {
+    CUSBI_CHECK(options.init.dim() == 2 && options.init.size(1) == d && options.init.size(0) >= 1,
+                "map: init has shape " << shape_str(options.init.shape()) << "; pass (N, " << d
+                                       << ") starting points, N >= 1");
+    inits = options.init.to(s.device());
+  } else {
+    inits = sample({options.num_init_samples}, x);  // sbi's init_method = "posterior"
+  }
+  const std::vector<float> init_potential = s.masked_log_prob(inits, x).to_vector();
+  const int64_t best_init = argmax(init_potential);
+  float best_value = init_potential[best_init];
+  Tensor best_z = s.transform.forward(inits.slice_rows(best_init, best_init + 1)).clone();
+
+  // z: (K, D), the optimised points, owned here; Adam updates it in place.
+  const Tensor z =
+      s.transform.forward(best_inits(inits, init_potential, options.num_to_optimize, s.device()))
+          .clone();
+  const int64_t k = z.size(0);
+  Tensor grad = Tensor::zeros({k, d}, s.device());
+  AdamOptions adam_options;
+  adam_options.lr = options.learning_rate;
+  Adam adam(z.reshape({k * d}), grad.reshape({k * d}), adam_options);
+  const Tensor ones = Tensor::ones({k}, s.device());
+  const GradientRestorer restore_gradients(flow);
+
+  ProgressLine progress("Optimizing MAP estimate", options.num_iter, options.show_progress);
+  for (int64_t it = 0; it < options.num_iter; ++it) {
+    const Tensor theta = s.transform.inverse(z);
+    flow.loss(theta, x);  // -log q: d loss / d theta is minus the potential's gradient
+    Tensor grad_theta;
+    flow.zero_grad();
+    flow.backward(ones, &grad_theta);
+    // Outside the support the potential is a constant -inf: zero gradient there, as torch.where.
+    const Tensor inside = per_row(s.prior->support_mask(theta), d);
+    grad.copy_(grad_theta * s.transform.inverse_derivative(z) * inside);
+    adam.step();
+
+    if (it % options.save_best_every == 0 || it == options.num_iter - 1) {
+      const std::vector<float> potential = s.masked_log_prob(s.transform.inverse(z), x).to_vector();
+      const int64_t i = argmax(potential);
+      if (potential[i] > best_value) {
+        best_value = potential[i];
+        best_z = z.slice_rows(i, i + 1).clone();
+      }
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "best log-prob %.2f", best_value);
+      progress.update(it + 1, detail);
+    }
+  }
+  progress.finish();
+  s.map = s.transform.inverse(best_z);
+  return s.map;
+}
+
+}  // namespace cusbi
