@@ -69,5 +69,5 @@ for device in devices:
                 print(f"| {name:12} | {key:18} | {s[key]:9.3f} | {c[key]:9.3f} | "
                       f"{s[key] / c[key]:9.1f} |")
         if "epochs" in s:
-            print(f"| {name:12} | {'epochs':18} | {s['epochs']:9d} | {c['epochs']:9d} | {'':9} |")
+            print(f"| {name:12} | {'epochs':18} | {s['epochs']:9.0f} | {c['epochs']:9.0f} | {'':9} |")
 PY

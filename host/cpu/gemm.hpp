@@ -20,9 +20,12 @@ using RowMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 template <class T>
 using ConstRowMap = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
-// Batch rows are cut into chunks of at least kGemmRows rows (enough depth for Eigen's kernels to
-// run near peak and to make the per-chunk weight-gradient partials cheap to add), and into at most
-// kGemmMaxChunks chunks (bounds the partials' scratch; still 4 chunks per thread on 16 cores).
+// Batch rows are cut into ceil(rows / kGemmRows) chunks, at most kGemmMaxChunks (bounds the
+// partials' scratch; still 4 chunks per thread on 16 cores), of equal size up to one row: about
+// kGemmRows rows each is enough depth for Eigen's kernels to run near peak and makes the
+// per-chunk weight-gradient partials cheap to add. Equal sizes keep the threads balanced at
+// sbi's batch of 200 (100 + 100 rows, not 128 + 72). The split depends on the row count only,
+// never on the thread count, so results are the same bits for any OMP_NUM_THREADS.
 constexpr int64_t kGemmRows = 128;
 constexpr int64_t kGemmMaxChunks = 64;
 // Below this many multiply-adds a GEMM stays on one thread: waking the team costs more.
@@ -30,7 +33,8 @@ constexpr int64_t kParallelMacs = int64_t(1) << 18;
 constexpr int64_t kParallelAdds = int64_t(1) << 16;
 
 inline int64_t gemm_chunk_rows(int64_t rows) {
-  return std::max(kGemmRows, kern::ceil_div(rows, kGemmMaxChunks));
+  const int64_t chunks = std::clamp<int64_t>(kern::ceil_div(rows, kGemmRows), 1, kGemmMaxChunks);
+  return std::max<int64_t>(1, kern::ceil_div(rows, chunks));
 }
 
 inline int64_t gemm_chunks(int64_t rows) {

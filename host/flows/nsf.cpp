@@ -2,6 +2,7 @@
 // one for training, each sized for the largest batch seen and then reused), and dispatch of the
 // flow program (host/flows/nsf_program.hpp) to the CPU or CUDA executor by the parameters'
 // device. No call here synchronises with the device except loss's finiteness check.
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "cusbi/flows.hpp"
 #include "host/flows/flow_exec.hpp"
 #include "host/flows/nsf_checks.hpp"
+#include "host/flows/nsf_cpu_parts.hpp"
 #include "host/flows/nsf_layout.hpp"
 
 namespace cusbi {
@@ -72,6 +74,74 @@ struct NeuralSplineFlow::Impl {
   Tensor inference_ws, training_ws;
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
   bool check_training_inputs = true;
+
+  // ---- CPU training on row parts (host/flows/nsf_cpu_parts.hpp) ----
+  // Sizes the training workspace for the parts of a CPU batch of `rows` (loss does this; the
+  // backward of that loss reuses the same cut).
+  void prepare_cpu_parts(int64_t rows) {
+    const int64_t parts = flows::cpu_flow_parts(rows);
+    while (int64_t(cpu_parts.size()) < parts)
+      cpu_parts.push_back(std::make_unique<flows::NsfProgram<CpuFlowExec>>(cpu->layout()));
+    part_offsets.assign(parts + 1, 0);
+    for (int64_t k = 0; k < parts; ++k) {
+      const int64_t n = flows::part_begin(rows, parts, k + 1) - flows::part_begin(rows, parts, k);
+      part_offsets[k + 1] = part_offsets[k] + flows::round_up_16(
+                                flows::NsfProgram<CpuFlowExec>::training_numel(cpu->layout(), n));
+    }
+    if (!(training_ws.defined() && training_ws.numel() >= part_offsets[parts] &&
+          training_ws.device() == device)) {
+      training_ws = Tensor();
+      training_ws = Tensor::empty({part_offsets[parts]}, device);
+    }
+  }
+  // Runs f(part index, first row, rows, program, executor, workspace) for every part of the
+  // batch prepare_cpu_parts(rows) cut, one OpenMP iteration each.
+  template <class F>
+  void for_cpu_parts(int64_t rows, F&& f) {
+    const int64_t parts = int64_t(part_offsets.size()) - 1;
+    float* ws = training_ws.data();
+#pragma omp parallel for schedule(static) if (parts > 1)
+    for (int64_t k = 0; k < parts; ++k) {
+      const int64_t r0 = flows::part_begin(rows, parts, k);
+      CpuFlowExec ex;
+      f(k, r0, flows::part_begin(rows, parts, k + 1) - r0, *cpu_parts[size_t(k)], ex,
+        ws + part_offsets[size_t(k)]);
+    }
+  }
+  std::vector<std::unique_ptr<flows::NsfProgram<CpuFlowExec>>> cpu_parts;
+  std::vector<int64_t> part_offsets;  // each part's workspace offset, then the total
+  Tensor grad_partials;               // (parts - 1) x parameters, summed in part order
+  Tensor grad_input_buffer;           // (rows, D) when backward is asked for the input gradient
+
+  // backward over the parts of the last CPU loss: part 0 accumulates into the gradients, part
+  // k > 0 into its own zeroed partial; the partials are then added in part order.
+  void backward_cpu_parts(const Tensor& grad_loss, Tensor* grad_input) {
+    const int64_t rows = training_rows, parts = int64_t(part_offsets.size()) - 1;
+    const int64_t numel = params.numel();
+    if (parts > 1 && !(grad_partials.defined() && grad_partials.numel() >= (parts - 1) * numel))
+      grad_partials = Tensor::empty({(parts - 1) * numel}, device);
+    if (grad_input && !(grad_input_buffer.defined() && grad_input_buffer.numel() >= rows * D))
+      grad_input_buffer = Tensor::empty({rows * D}, device);
+    const flows::NsfPointers<float> p = pointers();
+    float* partials = parts > 1 ? grad_partials.data() : nullptr;
+    float* gi = grad_input ? grad_input_buffer.data() : nullptr;
+    for_cpu_parts(rows, [&](int64_t k, int64_t r0, int64_t n, auto& program, auto& ex, float* ws) {
+      flows::NsfPointers<float> pk = p;
+      if (k > 0) {
+        pk.grads = partials + (k - 1) * numel;
+        std::fill(pk.grads, pk.grads + numel, 0.0f);
+      }
+      const float* g = program.backward(ex, pk, ws, n, grad_loss.data() + r0, gi != nullptr);
+      if (gi) std::copy(g, g + n * D, gi + r0 * D);
+    });
+    float* grads = params.grads().data();
+    for (int64_t k = 1; k < parts; ++k) {
+      const float* part = partials + (k - 1) * numel;
+#pragma omp parallel for simd schedule(static) if (numel >= (int64_t(1) << 16))
+      for (int64_t i = 0; i < numel; ++i) grads[i] += part[i];
+    }
+    if (grad_input) *grad_input = grad_input_buffer.slice_rows(0, rows * D).reshape({rows, D});
+  }
 };
 
 NeuralSplineFlow::NeuralSplineFlow(int64_t input_features, int64_t condition_features,
@@ -169,7 +239,17 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
     check_finite(condition, "NeuralSplineFlow.loss: condition (training data)");
   }
   m.training_rows = -1;  // a failure below leaves nothing to differentiate
-  if (r.rows > 0) {
+  if (r.rows > 0 && m.device.is_cpu()) {
+    const flows::NsfPointers<float> p = m.pointers();
+    m.prepare_cpu_parts(r.rows);
+    m.for_cpu_parts(r.rows, [&](int64_t, int64_t r0, int64_t n, auto& program, auto& ex,
+                                float* ws) {
+      kern::RowMap im = r.input, cm = r.condition;
+      im.first += r0;
+      cm.first += r0;
+      program.loss(ex, p, ws, n, im, input.data(), cm, condition.data(), out.data() + r0);
+    });
+  } else if (r.rows > 0) {
     m.reserve(m.training_ws, r.rows, true);
     const flows::NsfPointers<float> p = m.pointers();
     m.run([&](auto& program, auto& ex) {
@@ -193,6 +273,10 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
   flows::check_on(grad_loss, m.device, "NeuralSplineFlow.backward", "grad_loss");
   if (rows == 0) {
     if (grad_input) *grad_input = Tensor::zeros({0, m.D}, m.device);
+    return;
+  }
+  if (m.device.is_cpu()) {
+    m.backward_cpu_parts(grad_loss, grad_input);
     return;
   }
   const flows::NsfPointers<float> p = m.pointers();
