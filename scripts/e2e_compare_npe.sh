@@ -20,17 +20,11 @@ cusbi_bin="$build/bench/bench_e2e_npe"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-[[ -x $cusbi_bin ]] || { echo "no $cusbi_bin: build the bench_e2e_npe target" >&2; exit 1; }
-python3 -c "import sbi" 2>/dev/null || { echo "sbi is not installed: pip install sbi" >&2; exit 1; }
+source "$repo/scripts/e2e_common.sh"
+e2e_require "$cusbi_bin"
+e2e_devices
 
-devices=(cpu)
-if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 &&
-   python3 -c "import torch, sys; sys.exit(not torch.cuda.is_available())" 2>/dev/null; then
-  devices+=(cuda)
-fi
-
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores;" \
-     "threads $threads; repeats $repeats (medians); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+e2e_machine_line "$threads" "$repeats"
 for device in "${devices[@]}"; do
   batched=()
   [[ $device == cuda ]] && batched=(--batched)

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
+#include "e2e_support.hpp"
 
 namespace {
 
@@ -87,19 +88,6 @@ nlohmann::json one_run(Device device, uint64_t seed) {
   return run;
 }
 
-Device parse_device(const std::string& name) {
-  if (name == "cpu") return Device::cpu();
-  if (name == "cuda") return Device::cuda(0);
-  if (name.rfind("cuda:", 0) == 0) return Device::cuda(std::atoi(name.c_str() + 5));
-  CUSBI_FAIL("--device is '" << name << "'; use cpu, cuda or cuda:N");
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
 int run(int argc, char** argv) {
   std::string device_name = "cpu";
   int repeats = 3;
@@ -115,27 +103,20 @@ int run(int argc, char** argv) {
     else
       CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --seed");
   }
-  const Device device = parse_device(device_name);
+  const Device device = cusbi_e2e::parse_device(device_name);
   cusbi::check_device_usable(device);
 
   nlohmann::json runs = nlohmann::json::array();
   for (int r = 0; r < repeats; ++r) runs.push_back(one_run(device, seed + r));
-  double load[1] = {0.0};
-  getloadavg(load, 1);
-  const char* omp_threads = std::getenv("OMP_NUM_THREADS");
-  nlohmann::json result{
-      {"library", "cusbi"},
-      {"device", device.str()},
-      {"threads", omp_threads ? std::atoi(omp_threads) : int(std::thread::hardware_concurrency())},
+  nlohmann::json result = cusbi_e2e::machine_json(device, repeats);
+  result.update({
       {"num_simulations", kNumSimulations},
       {"num_steps", kNumSteps},
-      {"num_samples", kNumSamples},
-      {"repeats", repeats},
-      {"load_average_1min", load[0]}};
+      {"num_samples", kNumSamples}});
   for (const char* key : {"build_s", "train_s", "sample_s", "total_s"}) {
     std::vector<double> values;
     for (const auto& r : runs) values.push_back(r[key].get<double>());
-    result[key] = median(values);
+    result[key] = cusbi_e2e::median(values);
   }
   result["runs"] = runs;
   std::printf("%s\n", result.dump(2).c_str());
@@ -144,11 +125,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const cusbi::Error& error) {
-    std::fprintf(stderr, "error: %s\n", error.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return cusbi_e2e::main_reporting_errors(run, argc, argv); }

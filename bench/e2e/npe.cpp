@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
+#include "e2e_support.hpp"
 
 namespace {
 
@@ -117,12 +118,6 @@ Json batched(Device device, uint64_t seed, cusbi::DirectPosterior& posterior) {
                timed(device, [&] { posterior.sample_batched({1000}, xs, quiet); })}};
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
 // The runs plus the median of every numeric key.
 Json summarise(const Json& runs) {
   Json out;
@@ -130,17 +125,10 @@ Json summarise(const Json& runs) {
     if (!value.is_number()) continue;
     std::vector<double> values;
     for (const auto& r : runs) values.push_back(r[key].get<double>());
-    out[key] = median(values);
+    out[key] = cusbi_e2e::median(values);
   }
   out["runs"] = runs;
   return out;
-}
-
-Device parse_device(const std::string& name) {
-  if (name == "cpu") return Device::cpu();
-  if (name == "cuda") return Device::cuda(0);
-  if (name.rfind("cuda:", 0) == 0) return Device::cuda(std::atoi(name.c_str() + 5));
-  CUSBI_FAIL("--device is '" << name << "'; use cpu, cuda or cuda:N");
 }
 
 int run(int argc, char** argv) {
@@ -160,19 +148,11 @@ int run(int argc, char** argv) {
     else if (flag == "--large-max-epochs" && has_value) large_max_epochs = std::atoll(argv[++i]);
     else CUSBI_FAIL("unknown option " << flag << "; see the comment at the top of bench/e2e/npe.cpp");
   }
-  const Device device = parse_device(device_name);
+  const Device device = cusbi_e2e::parse_device(device_name);
   cusbi::check_device_usable(device);
   cusbi::set_progress_enabled(false);
 
-  double load[1] = {0.0};
-  getloadavg(load, 1);
-  const char* omp_threads = std::getenv("OMP_NUM_THREADS");
-  Json result{{"library", "cusbi"},
-              {"device", device.str()},
-              {"threads", omp_threads ? std::atoi(omp_threads)
-                                      : int(std::thread::hardware_concurrency())},
-              {"repeats", repeats},
-              {"load_average_1min", load[0]}};
+  Json result = cusbi_e2e::machine_json(device, repeats);
   Json runs = Json::array();
   std::unique_ptr<cusbi::DirectPosterior> posterior;
   for (int r = 0; r < repeats; ++r) runs.push_back(tutorial(device, seed + r, posterior));
@@ -198,11 +178,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const cusbi::Error& error) {
-    std::fprintf(stderr, "error: %s\n", error.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return cusbi_e2e::main_reporting_errors(run, argc, argv); }

@@ -9,6 +9,7 @@
 #include "cusbi/error.hpp"
 #include "cusbi/progress.hpp"
 #include "host/inference/npe_state.hpp"
+#include "host/inference/zscore_warnings.hpp"
 
 namespace cusbi {
 
@@ -109,6 +110,7 @@ NPE& NPE::append_simulations(const Tensor& theta_in, const Tensor& x_in, bool ex
       m.invalid_rows += static_cast<int64_t>(r.invalid.size());
     }
   }
+  detail::warn_if_invalid_for_zscoring(x, "NPE.append_simulations");
   if (m.theta.defined()) {
     CUSBI_CHECK(x.size(1) == m.x.size(1), "NPE.append_simulations: x has "
                                               << x.size(1) << " columns but the simulations "

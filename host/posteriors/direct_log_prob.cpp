@@ -16,6 +16,9 @@ namespace cusbi {
 namespace {
 
 constexpr int64_t kLeakageBatch = 10000;  // sbi's rejection_sampling_batch_size
+// Proposals per batch over all observations at most, as sample_batched caps them (sbi's 100,000):
+// log_prob_batched for 1000 observations would otherwise propose 10^7 rows at once.
+constexpr int64_t kMaxProposalsPerBatch = 100000;
 
 // Acceptance rate per observation of rejection until num_samples are accepted for each.
 std::vector<float> acceptance_rates(NeuralSplineFlow& flow, const Distribution& prior,
@@ -23,7 +26,8 @@ std::vector<float> acceptance_rates(NeuralSplineFlow& flow, const Distribution& 
   CUSBI_CHECK(num_samples >= 1, "num_rejection_samples must be >= 1, got " << num_samples);
   posteriors::RejectionConfig config;
   config.num_samples = num_samples;
-  config.max_batch = kLeakageBatch;
+  config.max_batch =
+      std::min(kLeakageBatch, std::max<int64_t>(1, kMaxProposalsPerBatch / condition.size(0)));
   config.keep_samples = false;
   config.purpose = posteriors::RejectionPurpose::LeakageCorrection;
   return posteriors::accept_reject_sample(flow, prior, condition, config).rates;

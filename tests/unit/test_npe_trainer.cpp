@@ -264,6 +264,28 @@ TEST(NpeTrainer, ExcludesNonFiniteRowsWithAWarning) {
   EXPECT_EQ(npe.num_simulations(), 40);
 }
 
+// sbi's warn_if_invalid_for_zscoring: constant x columns and extreme outliers are reported at
+// intake (training still runs); ordinary data gives no warning.
+TEST(NpeTrainer, WarnsAboutXThatZScoringHandlesBadly) {
+  auto [theta, x] = gaussian_data(100, 15);
+  NPE npe(BoxUniform(-2.0f, 2.0f, 2, kCpu), kSmall, kCpu);
+  CaptureWarnings warnings;
+  npe.append_simulations(theta, x);
+  EXPECT_TRUE(warnings.messages.empty());
+
+  std::vector<float> xv = x.to_vector();
+  for (int64_t i = 0; i < 100; ++i) xv[2 * i + 1] = 3.0f;  // column 1 constant
+  npe.append_simulations(theta, Tensor::from(xv, {100, 2}, kCpu));
+  ASSERT_EQ(warnings.messages.size(), 1u);
+  EXPECT_TRUE(contains(warnings.messages[0], "constant values in dimension(s) [1]"));
+
+  xv = x.to_vector();
+  xv[2 * 17] = 1e4f;  // one value ~ 2500 IQR above the quartiles in column 0
+  npe.append_simulations(theta, Tensor::from(xv, {100, 2}, kCpu));
+  ASSERT_EQ(warnings.messages.size(), 2u);
+  EXPECT_TRUE(contains(warnings.messages[1], "extreme outliers in dimension(s) [0]"));
+}
+
 TEST(NpeTrainer, KeptInvalidRowsMakeTrainFailClearly) {
   auto [theta, x] = gaussian_data(30, 15);
   std::vector<float> xv = x.to_vector();
