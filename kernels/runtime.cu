@@ -1,5 +1,6 @@
 // CUDA runtime glue: device queries, RAII-backing allocations, copies, fills, random fills and
 // the per-device cuBLAS handle.
+#include <cstdint>
 #include <mutex>
 
 #include "host/allocation_counter.hpp"
@@ -22,10 +23,32 @@ int device_count() noexcept {
 
 void set_device(int device) { CUSBI_CUDA_CHECK(cudaSetDevice(device)); }
 
+namespace {
+
+// Tensor memory comes from the device's default memory pool, stream-ordered on the default
+// stream (cudaMallocAsync / cudaFreeAsync): freeing does not wait for the device as cudaFree
+// does, and a freed block is reused by the next allocation of that stream, so temporaries of
+// ops and user simulators cost no synchronisation. The pool keeps freed memory (release
+// threshold: unlimited) instead of handing it back to the driver at every synchronisation.
+void keep_pool_memory(int device) {
+  static std::mutex mutex;
+  static bool configured[64] = {};
+  std::lock_guard<std::mutex> lock(mutex);
+  if (device < 0 || device >= 64 || configured[device]) return;
+  cudaMemPool_t pool;
+  CUSBI_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+  uint64_t threshold = UINT64_MAX;
+  CUSBI_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  configured[device] = true;
+}
+
+}  // namespace
+
 void* allocate(std::size_t bytes, int device) {
   set_device(device);
+  keep_pool_memory(device);
   void* pointer = nullptr;
-  const cudaError_t status = cudaMalloc(&pointer, bytes);
+  const cudaError_t status = cudaMallocAsync(&pointer, bytes, 0);
   if (status != cudaSuccess) {
     cudaGetLastError();
     CUSBI_FAIL("could not allocate " << bytes << " bytes on cuda:" << device << " ("
@@ -39,7 +62,7 @@ void* allocate(std::size_t bytes, int device) {
 void release(void* pointer, int device) noexcept {
   if (pointer == nullptr) return;
   cudaSetDevice(device);
-  cudaFree(pointer);  // errors here cannot be reported: destructors never throw
+  cudaFreeAsync(pointer, 0);  // errors here cannot be reported: destructors never throw
 }
 
 void copy(void* dst, const void* src, std::size_t bytes, CopyKind kind) {
