@@ -100,13 +100,75 @@ struct NeuralSplineFlow::Impl {
   void for_cpu_parts(int64_t rows, F&& f) {
     const int64_t parts = int64_t(part_offsets.size()) - 1;
     float* ws = training_ws.data();
-#pragma omp parallel for schedule(static) if (parts > 1)
-    for (int64_t k = 0; k < parts; ++k) {
-      const int64_t r0 = flows::part_begin(rows, parts, k);
+    flows::run_parts(rows, parts, [&](int64_t k, int64_t r0, int64_t n) {
       CpuFlowExec ex;
-      f(k, r0, flows::part_begin(rows, parts, k + 1) - r0, *cpu_parts[size_t(k)], ex,
-        ws + part_offsets[size_t(k)]);
+      f(k, r0, n, *cpu_parts[size_t(k)], ex, ws + part_offsets[size_t(k)]);
+    });
+  }
+  // Inference (log_prob, sampling) on the CPU: f(first row, rows, program, executor, workspace)
+  // for every part of the batch, each with its own slice of the inference workspace. The
+  // programs are the training ones (a program's inference keeps no state between calls).
+  template <class F>
+  void for_cpu_inference_parts(int64_t rows, F&& f) {
+    const int64_t parts = flows::cpu_flow_parts(rows);
+    while (int64_t(cpu_parts.size()) < parts)
+      cpu_parts.push_back(std::make_unique<flows::NsfProgram<CpuFlowExec>>(cpu->layout()));
+    const int64_t largest = flows::part_begin(rows, parts, 1) + 1;  // parts differ by <= 1 row
+    const int64_t per_part = flows::round_up_16(
+        flows::NsfProgram<CpuFlowExec>::inference_numel(cpu->layout(), largest));
+    if (!(inference_ws.defined() && inference_ws.numel() >= parts * per_part &&
+          inference_ws.device() == device)) {
+      inference_ws = Tensor();
+      inference_ws = Tensor::empty({parts * per_part}, device);
     }
+    float* ws = inference_ws.data();
+    flows::run_parts(rows, parts, [&](int64_t k, int64_t r0, int64_t n) {
+      CpuFlowExec ex;
+      f(r0, n, *cpu_parts[size_t(k)], ex, ws + k * per_part);
+    });
+  }
+  // log_prob / inverse_transform on any device: out (rows,) and z (rows, D) may be null.
+  void run_log_prob(const flows::LogProbRows& r, const Tensor& input, const Tensor& condition,
+                    float* out, float* z) {
+    const int64_t rows = r.samples * r.batch;
+    const flows::NsfPointers<float> p = pointers();
+    if (device.is_cpu()) {
+      for_cpu_inference_parts(rows, [&](int64_t r0, int64_t n, auto& program, auto& ex,
+                                        float* ws) {
+        kern::RowMap im = r.input, cm = r.condition;
+        im.first += r0;
+        cm.first += r0;
+        program.log_prob(ex, p, ws, n, im, input.data(), cm, condition.data(),
+                         out ? out + r0 : nullptr, z ? z + r0 * D : nullptr);
+      });
+      return;
+    }
+    reserve(inference_ws, rows, false);
+    run([&](auto& program, auto& ex) {
+      program.log_prob(ex, p, inference_ws.data(), rows, r.input, input.data(), r.condition,
+                       condition.data(), out, z);
+    });
+  }
+  // The inverse flow on base noise (rows = r.samples * r.batch) into out (rows, D).
+  void run_sample(const flows::SampleRows& r, const Tensor& noise, const Tensor& condition,
+                  float* out) {
+    const int64_t rows = r.samples * r.batch;
+    const flows::NsfPointers<float> p = pointers();
+    if (device.is_cpu()) {
+      for_cpu_inference_parts(rows, [&](int64_t r0, int64_t n, auto& program, auto& ex,
+                                        float* ws) {
+        kern::RowMap nm = r.noise, cm = r.condition;
+        nm.first += r0;
+        cm.first += r0;
+        program.sample(ex, p, ws, n, nm, noise.data(), cm, condition.data(), out + r0 * D);
+      });
+      return;
+    }
+    reserve(inference_ws, rows, false);
+    run([&](auto& program, auto& ex) {
+      program.sample(ex, p, inference_ws.data(), rows, r.noise, noise.data(), r.condition,
+                     condition.data(), out);
+    });
   }
   std::vector<std::unique_ptr<flows::NsfProgram<CpuFlowExec>>> cpu_parts;
   std::vector<int64_t> part_offsets;  // each part's workspace offset, then the total
@@ -299,14 +361,8 @@ void NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition, Te
                   << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected ("
                   << r.samples << ", " << r.batch << ")");
   flows::check_on(out, m.device, "NeuralSplineFlow.log_prob", "out");
-  const int64_t rows = r.samples * r.batch;
-  if (rows == 0) return;
-  m.reserve(m.inference_ws, rows, false);
-  const flows::NsfPointers<float> p = m.pointers();
-  m.run([&](auto& program, auto& ex) {
-    program.log_prob(ex, p, m.inference_ws.data(), rows, r.input, input.data(), r.condition,
-                     condition.data(), out.data());
-  });
+  if (r.samples * r.batch == 0) return;
+  m.run_log_prob(r, input, condition, out.data(), nullptr);
 }
 
 Tensor NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition) {
@@ -322,14 +378,7 @@ Tensor NeuralSplineFlow::inverse_transform(const Tensor& input, const Tensor& co
   const flows::LogProbRows r = flows::log_prob_rows(input, condition, m.D, m.C, m.device);
   const int64_t rows = r.samples * r.batch;
   Tensor z = Tensor::empty({rows, m.D}, m.device);
-  if (rows > 0) {
-    m.reserve(m.inference_ws, rows, false);
-    const flows::NsfPointers<float> p = m.pointers();
-    m.run([&](auto& program, auto& ex) {
-      program.log_prob(ex, p, m.inference_ws.data(), rows, r.input, input.data(), r.condition,
-                       condition.data(), nullptr, z.data());
-    });
-  }
+  if (rows > 0) m.run_log_prob(r, input, condition, nullptr, z.data());
   return input.dim() == 3 ? z.reshape({r.samples, r.batch, m.D}) : z.reshape({r.batch, m.D});
 }
 
@@ -337,14 +386,8 @@ Tensor NeuralSplineFlow::sample_from_noise(const Tensor& noise, const Tensor& co
   Impl& m = *impl_;
   const flows::SampleRows r = flows::noise_rows(noise, condition, m.D, m.C, m.device);
   Tensor out = Tensor::empty(noise.shape(), m.device);
-  const int64_t rows = r.samples * r.batch;
-  if (rows == 0) return out;
-  m.reserve(m.inference_ws, rows, false);
-  const flows::NsfPointers<float> p = m.pointers();
-  m.run([&](auto& program, auto& ex) {
-    program.sample(ex, p, m.inference_ws.data(), rows, r.noise, noise.data(), r.condition,
-                   condition.data(), out.data());
-  });
+  if (r.samples * r.batch == 0) return out;
+  m.run_sample(r, noise, condition, out.data());
   return out;
 }
 
@@ -360,12 +403,7 @@ Tensor NeuralSplineFlow::sample(const Shape& sample_shape, const Tensor& conditi
   if (rows == 0) return out;
   // nflows draws randn(B n, D) viewed as (B, n, D); r.noise reads it as (n, B, D).
   const Tensor noise = randn({rows, m.D}, m.device, generator);
-  m.reserve(m.inference_ws, rows, false);
-  const flows::NsfPointers<float> p = m.pointers();
-  m.run([&](auto& program, auto& ex) {
-    program.sample(ex, p, m.inference_ws.data(), rows, r.noise, noise.data(), r.condition,
-                   condition.data(), out.data());
-  });
+  m.run_sample(r, noise, condition, out.data());
   return out;
 }
 
