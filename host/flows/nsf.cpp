@@ -75,66 +75,17 @@ struct NeuralSplineFlow::Impl {
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
   bool check_training_inputs = true;
 
-  // ---- CPU training on row parts (host/flows/nsf_cpu_parts.hpp) ----
-  // Sizes the training workspace for the parts of a CPU batch of `rows` (loss does this; the
-  // backward of that loss reuses the same cut).
-  void prepare_cpu_parts(int64_t rows) {
-    const int64_t parts = flows::cpu_flow_parts(rows);
-    while (int64_t(cpu_parts.size()) < parts)
-      cpu_parts.push_back(std::make_unique<flows::NsfProgram<CpuFlowExec>>(cpu->layout()));
-    part_offsets.assign(parts + 1, 0);
-    for (int64_t k = 0; k < parts; ++k) {
-      const int64_t n = flows::part_begin(rows, parts, k + 1) - flows::part_begin(rows, parts, k);
-      part_offsets[k + 1] = part_offsets[k] + flows::round_up_16(
-                                flows::NsfProgram<CpuFlowExec>::training_numel(cpu->layout(), n));
-    }
-    if (!(training_ws.defined() && training_ws.numel() >= part_offsets[parts] &&
-          training_ws.device() == device)) {
-      training_ws = Tensor();
-      training_ws = Tensor::empty({part_offsets[parts]}, device);
-    }
-  }
-  // Runs f(part index, first row, rows, program, executor, workspace) for every part of the
-  // batch prepare_cpu_parts(rows) cut, one OpenMP iteration each.
-  template <class F>
-  void for_cpu_parts(int64_t rows, F&& f) {
-    const int64_t parts = int64_t(part_offsets.size()) - 1;
-    float* ws = training_ws.data();
-    flows::run_parts(rows, parts, [&](int64_t k, int64_t r0, int64_t n) {
-      CpuFlowExec ex;
-      f(k, r0, n, *cpu_parts[size_t(k)], ex, ws + part_offsets[size_t(k)]);
-    });
-  }
-  // Inference (log_prob, sampling) on the CPU: f(first row, rows, program, executor, workspace)
-  // for every part of the batch, each with its own slice of the inference workspace. The
-  // programs are the training ones (a program's inference keeps no state between calls).
-  template <class F>
-  void for_cpu_inference_parts(int64_t rows, F&& f) {
-    const int64_t parts = flows::cpu_flow_parts(rows);
-    while (int64_t(cpu_parts.size()) < parts)
-      cpu_parts.push_back(std::make_unique<flows::NsfProgram<CpuFlowExec>>(cpu->layout()));
-    const int64_t largest = flows::part_begin(rows, parts, 1) + 1;  // parts differ by <= 1 row
-    const int64_t per_part = flows::round_up_16(
-        flows::NsfProgram<CpuFlowExec>::inference_numel(cpu->layout(), largest));
-    if (!(inference_ws.defined() && inference_ws.numel() >= parts * per_part &&
-          inference_ws.device() == device)) {
-      inference_ws = Tensor();
-      inference_ws = Tensor::empty({parts * per_part}, device);
-    }
-    float* ws = inference_ws.data();
-    flows::run_parts(rows, parts, [&](int64_t k, int64_t r0, int64_t n) {
-      CpuFlowExec ex;
-      f(r0, n, *cpu_parts[size_t(k)], ex, ws + k * per_part);
-    });
-  }
+  // The CPU's row parts (host/flows/nsf_cpu_parts.hpp): programs, offsets, partials.
+  std::unique_ptr<flows::CpuParts> parts;
+
   // log_prob / inverse_transform on any device: out (rows,) and z (rows, D) may be null.
   void run_log_prob(const flows::LogProbRows& r, const Tensor& input, const Tensor& condition,
                     float* out, float* z) {
     const int64_t rows = r.samples * r.batch;
     const flows::NsfPointers<float> p = pointers();
     if (device.is_cpu()) {
-      for_cpu_inference_parts(rows, [&](int64_t r0, int64_t n, auto& program, auto& ex,
-                                        float* ws) {
+      parts->for_inference(rows, inference_ws, [&](int64_t r0, int64_t n, auto& program,
+                                                   auto& ex, float* ws) {
         kern::RowMap im = r.input, cm = r.condition;
         im.first += r0;
         cm.first += r0;
@@ -155,8 +106,8 @@ struct NeuralSplineFlow::Impl {
     const int64_t rows = r.samples * r.batch;
     const flows::NsfPointers<float> p = pointers();
     if (device.is_cpu()) {
-      for_cpu_inference_parts(rows, [&](int64_t r0, int64_t n, auto& program, auto& ex,
-                                        float* ws) {
+      parts->for_inference(rows, inference_ws, [&](int64_t r0, int64_t n, auto& program,
+                                                   auto& ex, float* ws) {
         kern::RowMap nm = r.noise, cm = r.condition;
         nm.first += r0;
         cm.first += r0;
@@ -169,40 +120,6 @@ struct NeuralSplineFlow::Impl {
       program.sample(ex, p, inference_ws.data(), rows, r.noise, noise.data(), r.condition,
                      condition.data(), out);
     });
-  }
-  std::vector<std::unique_ptr<flows::NsfProgram<CpuFlowExec>>> cpu_parts;
-  std::vector<int64_t> part_offsets;  // each part's workspace offset, then the total
-  Tensor grad_partials;               // (parts - 1) x parameters, summed in part order
-  Tensor grad_input_buffer;           // (rows, D) when backward is asked for the input gradient
-
-  // backward over the parts of the last CPU loss: part 0 accumulates into the gradients, part
-  // k > 0 into its own zeroed partial; the partials are then added in part order.
-  void backward_cpu_parts(const Tensor& grad_loss, Tensor* grad_input) {
-    const int64_t rows = training_rows, parts = int64_t(part_offsets.size()) - 1;
-    const int64_t numel = params.numel();
-    if (parts > 1 && !(grad_partials.defined() && grad_partials.numel() >= (parts - 1) * numel))
-      grad_partials = Tensor::empty({(parts - 1) * numel}, device);
-    if (grad_input && !(grad_input_buffer.defined() && grad_input_buffer.numel() >= rows * D))
-      grad_input_buffer = Tensor::empty({rows * D}, device);
-    const flows::NsfPointers<float> p = pointers();
-    float* partials = parts > 1 ? grad_partials.data() : nullptr;
-    float* gi = grad_input ? grad_input_buffer.data() : nullptr;
-    for_cpu_parts(rows, [&](int64_t k, int64_t r0, int64_t n, auto& program, auto& ex, float* ws) {
-      flows::NsfPointers<float> pk = p;
-      if (k > 0) {
-        pk.grads = partials + (k - 1) * numel;
-        std::fill(pk.grads, pk.grads + numel, 0.0f);
-      }
-      const float* g = program.backward(ex, pk, ws, n, grad_loss.data() + r0, gi != nullptr);
-      if (gi) std::copy(g, g + n * D, gi + r0 * D);
-    });
-    float* grads = params.grads().data();
-    for (int64_t k = 1; k < parts; ++k) {
-      const float* part = partials + (k - 1) * numel;
-#pragma omp parallel for simd schedule(static) if (numel >= (int64_t(1) << 16))
-      for (int64_t i = 0; i < numel; ++i) grads[i] += part[i];
-    }
-    if (grad_input) *grad_input = grad_input_buffer.slice_rows(0, rows * D).reshape({rows, D});
   }
 };
 
@@ -232,6 +149,7 @@ NeuralSplineFlow::NeuralSplineFlow(int64_t input_features, int64_t condition_fea
       options.num_transforms, m.input_z.mean().defined());
   m.params.materialize(device, generator ? *generator : default_generator());
   m.cpu = std::make_unique<flows::NsfProgram<CpuFlowExec>>(layout);
+  m.parts = std::make_unique<flows::CpuParts>(layout);
   m.gpu = std::make_unique<flows::NsfProgram<CudaFlowExec>>(layout);
 }
 
@@ -303,8 +221,9 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
   m.training_rows = -1;  // a failure below leaves nothing to differentiate
   if (r.rows > 0 && m.device.is_cpu()) {
     const flows::NsfPointers<float> p = m.pointers();
-    m.prepare_cpu_parts(r.rows);
-    m.for_cpu_parts(r.rows, [&](int64_t, int64_t r0, int64_t n, auto& program, auto& ex,
+    m.parts->prepare_training(r.rows, m.training_ws);
+    m.parts->for_training(r.rows, m.training_ws, [&](int64_t, int64_t r0, int64_t n,
+                                                     auto& program, auto& ex,
                                 float* ws) {
       kern::RowMap im = r.input, cm = r.condition;
       im.first += r0;
@@ -338,7 +257,8 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
     return;
   }
   if (m.device.is_cpu()) {
-    m.backward_cpu_parts(grad_loss, grad_input);
+    m.parts->backward(m.pointers(), m.params.grads(), m.training_rows, m.D, grad_loss,
+                      m.training_ws, grad_input);
     return;
   }
   const flows::NsfPointers<float> p = m.pointers();

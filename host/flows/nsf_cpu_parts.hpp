@@ -9,6 +9,12 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cusbi/tensor.hpp"
+#include "host/flows/flow_exec.hpp"
+#include "host/flows/nsf_program.hpp"
 
 namespace cusbi::flows {
 
@@ -46,5 +52,96 @@ void run_parts(int64_t rows, int64_t parts, F&& f) {
     f(k, r0, part_begin(rows, parts, k + 1) - r0);
   }
 }
+
+// The CPU flow's parts: one program per part (a program binds its layers' workspaces, so parts
+// running at once each need their own), the training workspace offsets of the last loss, and
+// the buffers of the parted backward. Workspaces are the flow's tensors, grown here when a
+// bigger batch arrives and reused otherwise.
+class CpuParts {
+ public:
+  using Program = NsfProgram<CpuFlowExec>;
+  explicit CpuParts(const NsfLayout& layout) : layout_(layout) {}
+
+  // Cuts a batch of `rows` for loss() and sizes `ws` for it; backward() reuses the cut.
+  void prepare_training(int64_t rows, Tensor& ws) {
+    const int64_t parts = cpu_flow_parts(rows);
+    ensure_programs(parts);
+    offsets_.assign(size_t(parts) + 1, 0);
+    for (int64_t k = 0; k < parts; ++k) {
+      const int64_t n = part_begin(rows, parts, k + 1) - part_begin(rows, parts, k);
+      offsets_[size_t(k) + 1] =
+          offsets_[size_t(k)] + round_up_16(Program::training_numel(layout_, n));
+    }
+    grow(ws, offsets_.back());
+  }
+  // f(part, first row, rows, program, executor, workspace) for each part of the prepared cut.
+  template <class F>
+  void for_training(int64_t rows, Tensor& ws, F&& f) {
+    float* base = ws.data();
+    run_parts(rows, int64_t(offsets_.size()) - 1, [&](int64_t k, int64_t r0, int64_t n) {
+      CpuFlowExec ex;
+      f(k, r0, n, *programs_[size_t(k)], ex, base + offsets_[size_t(k)]);
+    });
+  }
+  // f(first row, rows, program, executor, workspace) for each part of an inference batch.
+  template <class F>
+  void for_inference(int64_t rows, Tensor& ws, F&& f) {
+    const int64_t parts = cpu_flow_parts(rows);
+    ensure_programs(parts);
+    const int64_t largest = part_begin(rows, parts, 1) + 1;  // parts differ by <= 1 row
+    const int64_t per_part = round_up_16(Program::inference_numel(layout_, largest));
+    grow(ws, parts * per_part);
+    float* base = ws.data();
+    run_parts(rows, parts, [&](int64_t k, int64_t r0, int64_t n) {
+      CpuFlowExec ex;
+      f(r0, n, *programs_[size_t(k)], ex, base + k * per_part);
+    });
+  }
+  // backward of the last loss over its `rows` rows: part 0 accumulates into `grads`, part
+  // k > 0 into its own zeroed partial, and the partials are added in part order. With
+  // grad_input, sets it to the input gradient (rows, D), a view valid until the next backward.
+  void backward(const NsfPointers<float>& p, const Tensor& grads, int64_t rows, int64_t D,
+                const Tensor& grad_loss, Tensor& ws, Tensor* grad_input) {
+    const int64_t parts = int64_t(offsets_.size()) - 1, numel = grads.numel();
+    if (parts > 1) grow(partials_, (parts - 1) * numel);
+    if (grad_input) grow(input_grad_, rows * D);
+    float* partials = parts > 1 ? partials_.data() : nullptr;
+    float* gi = grad_input ? input_grad_.data() : nullptr;
+    for_training(rows, ws, [&](int64_t k, int64_t r0, int64_t n, Program& program,
+                               CpuFlowExec& ex, float* w) {
+      NsfPointers<float> pk = p;
+      if (k > 0) {
+        pk.grads = partials + (k - 1) * numel;
+        std::fill(pk.grads, pk.grads + numel, 0.0f);
+      }
+      const float* g = program.backward(ex, pk, w, n, grad_loss.data() + r0, gi != nullptr);
+      if (gi) std::copy(g, g + n * D, gi + r0 * D);
+    });
+    float* out = grads.data();
+    for (int64_t k = 1; k < parts; ++k) {
+      const float* part = partials + (k - 1) * numel;
+#pragma omp parallel for simd schedule(static) if (numel >= (int64_t(1) << 16))
+      for (int64_t i = 0; i < numel; ++i) out[i] += part[i];
+    }
+    if (grad_input) *grad_input = input_grad_.slice_rows(0, rows * D).reshape({rows, D});
+  }
+
+ private:
+  void ensure_programs(int64_t parts) {
+    while (int64_t(programs_.size()) < parts) programs_.push_back(std::make_unique<Program>(layout_));
+  }
+  // Replaces `t` by a bigger CPU buffer when it holds fewer than `numel` floats.
+  static void grow(Tensor& t, int64_t numel) {
+    if (t.defined() && t.numel() >= numel && t.device().is_cpu()) return;
+    t = Tensor();  // release the old one first: peak memory is the new size, not both
+    t = Tensor::empty({numel}, Device::cpu());
+  }
+
+  NsfLayout layout_;
+  std::vector<std::unique_ptr<Program>> programs_;
+  std::vector<int64_t> offsets_;  // each part's training workspace offset, then the total
+  Tensor partials_;               // (parts - 1) x parameters
+  Tensor input_grad_;             // (rows, D)
+};
 
 }  // namespace cusbi::flows
