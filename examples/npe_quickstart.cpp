@@ -70,10 +70,11 @@ int run() {
   const Tensor batched = posterior.sample_batched({500}, xs);  // (500, 4, 3)
   std::printf("sample_batched: %s\n", shape_str(batched.shape()).c_str());
 
-  pairplot(samples, {.limits = {{-2, 2}}, .upper = "contour",
-                     .labels = {"theta_1", "theta_2", "theta_3"},
-                     .points = {x_o}, .figsize = {6, 6}})
-      .save(g_output / "npe_quickstart_posterior.png");
+  if (plot_available())  // builds without cairo lay figures out but cannot draw them
+    pairplot(samples, {.limits = {{-2, 2}}, .upper = "contour",
+                       .labels = {"theta_1", "theta_2", "theta_3"},
+                       .points = {x_o}, .figsize = {6, 6}})
+        .save(g_output / "npe_quickstart_posterior.png");
 
   const std::filesystem::path file = g_output / "npe_quickstart_posterior.safetensors";
   save(posterior, file);

@@ -76,6 +76,11 @@ class Figure {
   std::shared_ptr<const Scene> scene_;
 };
 
+// Whether this build can draw: cusbi is built with cairo when it is found (CUSBI_PLOT=AUTO, the
+// default) or required (ON). Without it pairplot still checks its arguments and lays out the
+// figure, but svg(), png() and save() throw a cusbi::Error saying how to get a drawing build.
+bool plot_available();
+
 // samples: (N, D) on any device (copied to the host once). Rows holding NaN or +-inf are skipped,
 // with a cusbi::warn saying how many. Throws cusbi::Error for samples that are not 2-D, options
 // that do not fit D (limits, labels, subset, points), low >= high, or an unknown style.

@@ -59,6 +59,7 @@ std::vector<float> evenly(float lo, float hi, int n) {
 class PairplotTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!plot_available()) GTEST_SKIP() << "built without cairo (CUSBI_PLOT): nothing to draw";
     dir_ = fs::temp_directory_path() /
            ("cusbi_pairplot_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -379,8 +380,19 @@ TEST_F(PairplotTest, SaveIsAtomicAndChoosesTheFormatByExtension) {
 
 // Writes a figure like the tutorial's (3 parameters, posterior samples around the true theta,
 // limits [-2, 2]) when CUSBI_PAIRPLOT_DEMO is set, for a person to open.
+// A build without cairo still lays figures out and checks arguments, and says how to draw.
+TEST(PairplotWithoutCairo, DrawingSaysHowToGetADrawingBuild) {
+  if (plot_available()) GTEST_SKIP() << "this build draws with cairo";
+  const Tensor samples = Tensor::zeros({10, 2}, Device::cpu());
+  const Figure f = pairplot(samples);
+  EXPECT_GT(f.width_px(), 0);
+  EXPECT_TRUE(contains(error_of([&] { f.save("/tmp/never_written.png"); }), "libcairo2-dev"));
+  EXPECT_TRUE(contains(error_of([&] { pairplot(Tensor::zeros({10}, Device::cpu())); }), "2-D"));
+}
+
 TEST(PairplotDemo, WritesTutorialLikeFigureOnRequest) {
   if (!std::getenv("CUSBI_PAIRPLOT_DEMO")) GTEST_SKIP() << "set CUSBI_PAIRPLOT_DEMO=1 to write it";
+  if (!plot_available()) GTEST_SKIP() << "built without cairo (CUSBI_PLOT)";
   std::mt19937 rng(2);
   std::normal_distribution<float> normal;
   std::vector<float> post(3 * 5000), prior(3 * 5000);

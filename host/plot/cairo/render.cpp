@@ -3,7 +3,7 @@
 // set 5 pt below the panel (sbi's despine offset), 3.5 pt outward ticks, tick labels thinned
 // until they do not overlap. Panels above the diagonal get a light frame (sbi draws none) so
 // their extent stays readable.
-#include "host/plot/render.hpp"
+#include "host/plot/cairo/render.hpp"
 
 #include <algorithm>
 #include <cmath>
