@@ -112,6 +112,18 @@ void run_batch(NeuralSplineFlow& flow, const Distribution& prior, const Tensor& 
   }
 }
 
+// A batch with nothing accepted: if the estimator draws NaN/Inf (e.g. NaN weights after a
+// diverged training), nothing would ever be accepted and the loop would never end, so fail.
+void check_samples_finite(NeuralSplineFlow& flow, const Tensor& condition,
+                          const RejectionConfig& config) {
+  Generator probe(config.generator ? config.generator->seed() + 1 : 1);
+  const Tensor samples = flow.sample({16}, condition, &probe);
+  CUSBI_CHECK(all_finite(samples) && all_finite(flow.parameters()),
+              "rejection sampling: the estimator draws NaN or infinite samples (are its "
+              "parameters finite? training may have diverged), so no sample can be accepted; "
+              "retrain it, or check the observation");
+}
+
 // (rows, B, D) from the first `rows` accepted samples of each observation.
 Tensor stack_samples(const Accumulator& acc, int64_t rows, Device device) {
   const int64_t nobs = static_cast<int64_t>(acc.rows.size()), d = acc.dim;
@@ -214,6 +226,7 @@ RejectionRun accept_reject_sample(NeuralSplineFlow& flow, const Distribution& pr
     }
     const int64_t accepted_before = acc.total_accepted();
     run_batch(flow, prior, condition, active, m, config, acc);
+    if (acc.total_accepted() == accepted_before) check_samples_finite(flow, condition, config);
     acc.trace.batch_sizes.push_back(m);
     acc.trace.batch_observations.push_back(static_cast<int64_t>(active.size()));
     acc.trace.batch_accepted.push_back(acc.total_accepted() - accepted_before);

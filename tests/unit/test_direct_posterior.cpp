@@ -310,3 +310,23 @@ TEST(DirectPosteriorTest, BatchedSamplingWarnsAndCapsAsSbi) {
 
 }  // namespace
 }  // namespace cusbi
+
+namespace cusbi::direct_posterior_test {
+namespace {
+
+// A flow with NaN weights (a diverged training) draws only NaN: rejection must fail with a
+// message instead of proposing forever.
+TEST(DirectPosteriorTest, NanEstimatorFailsInsteadOfLoopingForever) {
+  auto flow = gaussian_flow(2, 1, 0.0f, 1.0f);
+  flow->parameters().fill_(std::nanf(""));
+  DirectPosterior posterior(flow, BoxUniform(-3.0f, 3.0f, 2, kCpu));
+  SampleOptions quiet;
+  quiet.show_progress = false;
+  const std::string error = testing::error_of([&] { posterior.sample({100}, row({0.5f}), quiet); });
+  EXPECT_TRUE(testing::contains(error, "NaN or infinite samples"));
+  EXPECT_TRUE(testing::contains(
+      testing::error_of([&] { posterior.leakage_correction(row({0.5f}), 100); }), "retrain"));
+}
+
+}  // namespace
+}  // namespace cusbi::direct_posterior_test
