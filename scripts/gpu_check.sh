@@ -124,6 +124,19 @@ PY
   fi
 fi
 
+# sbi's NSF (rebuilt from nflows: GPU machines have torch but no sbi) vs cusbi on this GPU: the
+# issue targets' step at batch 200 and log_prob at 10^6. nflows from build/pyrefs
+# (scripts/stage_pyrefs.sh on the build machine) or the environment.
+proxy=""
+if [[ -x $build/bench/bench_e2e_step && -n $gpu ]]; then
+  echo "== e2e_compare_proxy (cuda)"
+  if timeout 400 bash "$repo/scripts/e2e_compare_proxy.sh" "$build" cuda 3 | tee "$work/proxy.txt"; then
+    proxy=$(grep -E '^\| (tutorial|step|log_prob|sample)' "$work/proxy.txt" | awk -F'|' '{gsub(/ /, "", $2); gsub(/ /, "", $6); printf "%s %sx; ", $2, $6}')
+  else
+    echo "(proxy comparison not run: torch or nflows missing)"
+  fi
+fi
+
 # ---- CUDA micro benchmarks (CSV kept for the summary) ----
 bench_rows=()
 for binary in "$build"/bench/bench_*; do
@@ -158,6 +171,7 @@ printf '%s\n' "${summary[@]}"
 [[ -n $quickstart ]] && echo "quickstart: $quickstart"
 [[ -n $tutorial ]] && echo "training_interface: $tutorial"
 [[ -n $npe_e2e ]] && echo "bench_e2e_npe (cuda): $npe_e2e"
+[[ -n $proxy ]] && echo "sbi NSF (nflows proxy) / cusbi on this GPU: $proxy"
 if ((${#bench_rows[@]} > 0)); then
   echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples or parameters):"
   printf '%s\n' "${bench_rows[@]}"

@@ -10,8 +10,10 @@ seed/18_training_interface.md):
   tutorial   the tutorial's NPE section: 1000 simulations, build_nsf, 100 full-batch Adam steps
              at lr 5e-4, 1000 flow samples at x_o = [1, 1], DirectPosterior(estimator, prior) and
              1000 posterior samples (rejection); pairplot is left out of the timing.
-  trainer_N  the trainer path: simulate_for_sbi(N) (batch 1000), NPE(prior).append_simulations
-             .train() with sbi's defaults (early stopping), build_posterior, 1000 samples at x_o.
+  trainer_N  the trainer path: simulate_for_sbi(N) (batch 1000), NPE(prior,
+             density_estimator="nsf").append_simulations.train() with sbi's defaults (early
+             stopping), build_posterior, 1000 samples at x_o. "nsf": sbi's NPE defaults to a MAF,
+             cusbi's NPE trains sbi's NSF, and the two must time the same model.
              For N > 10000, max_num_epochs caps training (--large-max-epochs; epochs differ run
              to run anyway, so the compare script also reports time per epoch).
   batched    posterior.sample_batched((1000,), xs) for 1000 observations from the tutorial
@@ -111,7 +113,9 @@ def trainer(device, seed, num_simulations, max_epochs):
                                     simulation_batch_size=1000, show_progress_bar=False)
     out["simulate_s"] = t.seconds
     with Timer(device) as t:
-        inference = NPE(prior=prior, device=str(device), show_progress_bars=False)
+        # The same model as cusbi's NPE trains: sbi's own default would be a MAF.
+        inference = NPE(prior=prior, density_estimator="nsf", device=str(device),
+                        show_progress_bars=False)
         inference.append_simulations(theta, x)
         kwargs = {"max_num_epochs": max_epochs} if max_epochs else {}
         # sbi prints its "converged after n epochs" line to stdout, where the JSON goes.

@@ -88,7 +88,9 @@ struct NpeState;  // host/inference/npe_state.hpp
 }
 
 // sbi's NPE (NPE_C) with the neural spline flow, in its first round (proposal = prior, so the
-// loss is -log q(theta | x)). Usage:
+// loss is -log q(theta | x)). The flow is sbi's build_nsf, i.e. sbi's
+// NPE(prior, density_estimator="nsf"); sbi's own default estimator is a MAF, which cusbi does
+// not have. Usage:
 //   NPE npe(prior);  npe.append_simulations(theta, x);  NeuralSplineFlow& q = npe.train();
 //   DirectPosterior posterior = npe.build_posterior();
 // Not copyable; one NPE must not be used from several threads at once.

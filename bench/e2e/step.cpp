@@ -1,0 +1,98 @@
+// The cusbi side of tools/e2e_nflows_proxy.py (same keys, same workloads, seed/18's flow: D = C
+// = 2, sbi's build_nsf defaults): the tutorial's 100 full-batch steps on 1000 simulations, one
+// training step at batch 200 as sbi's trainer takes it (loss, backward, clip at 5, Adam),
+// log_prob and sampling at batch --big. For machines without sbi (the GPU machines): the
+// Python side times sbi's network built from nflows; scripts/e2e_compare_proxy.sh compares.
+//   bench_e2e_step [--device cpu|cuda|cuda:N] [--repeats 3] [--big 1000000]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cusbi/cusbi.hpp"
+#include "e2e_support.hpp"
+
+namespace {
+
+using cusbi::Device;
+using cusbi::Tensor;
+using Clock = std::chrono::steady_clock;
+
+// Median seconds of f() over `repeats`, with the device idle before and after each.
+template <class F>
+double timed(Device device, int repeats, F&& f) {
+  std::vector<double> seconds;
+  for (int r = 0; r < repeats; ++r) {
+    cusbi::synchronize(device);
+    const auto start = Clock::now();
+    f();
+    cusbi::synchronize(device);
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return cusbi_e2e::median(seconds);
+}
+
+// theta ~ U(-3, 3)^2, x = theta + 0.1 noise: (n, 2) each.
+std::pair<Tensor, Tensor> simulations(int64_t n, Device device, uint64_t seed) {
+  cusbi::Generator g(seed);
+  const Tensor theta = cusbi::uniform({n, 2}, -3.0f, 3.0f, device, &g);
+  return {theta, theta + 0.1f * cusbi::randn_like(theta, &g)};
+}
+
+// `steps` Adam steps on (theta, x) with preallocated losses and d mean / d losses.
+void train(cusbi::NeuralSplineFlow& flow, cusbi::Adam& opt, const Tensor& theta, const Tensor& x,
+           int steps, bool clip) {
+  const int64_t b = theta.size(0);
+  Tensor losses = Tensor::empty({b}, theta.device());
+  const Tensor grad = Tensor::full({b}, 1.0f / static_cast<float>(b), theta.device());
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    flow.loss(theta, x, losses);
+    flow.backward(grad);
+    if (clip) cusbi::clip_grad_norm_on_device(flow.gradients(), 5.0);
+    opt.step();
+  }
+}
+
+int run(int argc, char** argv) {
+  std::string device_name = "cpu";
+  int repeats = 3;
+  int64_t big = 1000000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--device") device_name = argv[i + 1];
+    else if (flag == "--repeats") repeats = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--big") big = std::max<int64_t>(1, std::atoll(argv[i + 1]));
+    else CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --big");
+  }
+  const Device device = cusbi_e2e::parse_device(device_name);
+  cusbi::check_device_usable(device);
+  nlohmann::json result = cusbi_e2e::machine_json(device, repeats);
+
+  const auto [theta, x] = simulations(1000, device, 0);
+  cusbi::Generator g(1);
+  cusbi::NeuralSplineFlow flow = cusbi::build_nsf(theta, x, {}, &g);
+  flow.set_check_training_inputs(false);  // as the trainer: data checked once, no sync per step
+  cusbi::Adam opt(flow.parameters(), flow.gradients(), 5e-4);
+  result["tutorial_train_s"] = timed(device, repeats, [&] { train(flow, opt, theta, x, 100, false); });
+  const Tensor t200 = theta.slice_rows(0, 200), x200 = x.slice_rows(0, 200);
+  train(flow, opt, t200, x200, 5, true);  // warm-up: workspaces sized for batch 200
+  result["step_200_ms"] =
+      1e3 * timed(device, repeats, [&] { train(flow, opt, t200, x200, 50, true); }) / 50;
+
+  const auto [big_theta, big_x] = simulations(big, device, 2);
+  Tensor lp = Tensor::empty({1, big}, device);
+  result["log_prob_per_s"] =
+      double(big) / timed(device, repeats, [&] { flow.log_prob(big_theta, big_x, lp); });
+  const Tensor x_o = Tensor::from({1.0f, 1.0f}, {1, 2}, device);
+  result["sample_per_s"] =
+      double(big) / timed(device, repeats, [&] { flow.sample({big}, x_o, &g); });
+  std::printf("%s\n", result.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return cusbi_e2e::main_reporting_errors(run, argc, argv); }
