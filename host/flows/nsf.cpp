@@ -1,7 +1,8 @@
 // NeuralSplineFlow: argument checks with sbi's shape rules, the workspaces (one for inference,
-// one for training, each sized for the largest batch seen and then reused), and dispatch of the
-// flow program (host/flows/nsf_program.hpp) to the CPU or CUDA executor by the parameters'
-// device. No call here synchronises with the device except loss's finiteness check.
+// one for training, each sized for the largest batch seen and then reused), and dispatch by the
+// parameters' device: the flow program (host/flows/nsf_program.hpp) on the CUDA executor, or on
+// the CPU's row parts (host/flows/nsf_cpu_parts.hpp). No call here synchronises with the device
+// except loss's finiteness check (off for trainers, set_check_training_inputs).
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -15,35 +16,26 @@
 
 namespace cusbi {
 
-using flows::CpuFlowExec;
 using flows::CudaFlowExec;
 
 struct NeuralSplineFlow::Impl {
   Impl(int64_t d, int64_t c, const NsfOptions& o, Standardize in, Standardize cond)
       : options(o), D(d), C(c), input_z(std::move(in)), condition_z(std::move(cond)) {}
 
-  // Calls f(program, executor) for the parameters' device.
+  // Calls f(program, executor) on the GPU of the parameters (the CPU runs row parts instead,
+  // see `parts`).
   template <class F>
-  void run(F&& f) {
-    if (device.is_cpu()) {
-      CpuFlowExec ex;
-      f(*cpu, ex);
-    } else {
-      cuda::set_device(device.index());
-      CudaFlowExec ex;
-      f(*gpu, ex);
-    }
+  void run_gpu(F&& f) {
+    cuda::set_device(device.index());
+    CudaFlowExec ex;
+    f(*gpu, ex);
   }
-  // Grows `ws` (only) to hold `rows` rows of the program's inference or training buffers;
-  // inference needs at most one block of rows whatever the batch.
-  void reserve(Tensor& ws, int64_t rows, bool training) {
-    const flows::NsfLayout& l = cpu->layout();
-    using CpuProgram = flows::NsfProgram<CpuFlowExec>;
+  // Grows the GPU workspace `ws` (only) to hold `rows` rows of the program's inference or
+  // training buffers; inference needs at most one block of rows whatever the batch.
+  void reserve_gpu(Tensor& ws, int64_t rows, bool training) {
     using GpuProgram = flows::NsfProgram<CudaFlowExec>;
-    const int64_t numel = device.is_cpu() ? (training ? CpuProgram::training_numel(l, rows)
-                                                      : CpuProgram::inference_numel(l, rows))
-                                          : (training ? GpuProgram::training_numel(l, rows)
-                                                      : GpuProgram::inference_numel(l, rows));
+    const int64_t numel = training ? GpuProgram::training_numel(gpu->layout(), rows)
+                                   : GpuProgram::inference_numel(gpu->layout(), rows);
     if (ws.defined() && ws.numel() >= numel && ws.device() == device) return;
     ws = Tensor();  // release the old one first: peak memory is the new size, not both
     ws = Tensor::empty({numel}, device);
@@ -69,7 +61,6 @@ struct NeuralSplineFlow::Impl {
   Standardize input_z, condition_z;  // undefined: no z-scoring on that side
   Device device = Device::cpu();
   ParameterSet params;
-  std::unique_ptr<flows::NsfProgram<CpuFlowExec>> cpu;
   std::unique_ptr<flows::NsfProgram<CudaFlowExec>> gpu;
   Tensor inference_ws, training_ws;
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
@@ -94,8 +85,8 @@ struct NeuralSplineFlow::Impl {
       });
       return;
     }
-    reserve(inference_ws, rows, false);
-    run([&](auto& program, auto& ex) {
+    reserve_gpu(inference_ws, rows, false);
+    run_gpu([&](auto& program, auto& ex) {
       program.log_prob(ex, p, inference_ws.data(), rows, r.input, input.data(), r.condition,
                        condition.data(), out, z);
     });
@@ -115,8 +106,8 @@ struct NeuralSplineFlow::Impl {
       });
       return;
     }
-    reserve(inference_ws, rows, false);
-    run([&](auto& program, auto& ex) {
+    reserve_gpu(inference_ws, rows, false);
+    run_gpu([&](auto& program, auto& ex) {
       program.sample(ex, p, inference_ws.data(), rows, r.noise, noise.data(), r.condition,
                      condition.data(), out);
     });
@@ -148,7 +139,6 @@ NeuralSplineFlow::NeuralSplineFlow(int64_t input_features, int64_t condition_fea
       flows::spline_spec(options.num_bins, options.tail_bound, options.hidden_features),
       options.num_transforms, m.input_z.mean().defined());
   m.params.materialize(device, generator ? *generator : default_generator());
-  m.cpu = std::make_unique<flows::NsfProgram<CpuFlowExec>>(layout);
   m.parts = std::make_unique<flows::CpuParts>(layout);
   m.gpu = std::make_unique<flows::NsfProgram<CudaFlowExec>>(layout);
 }
@@ -231,9 +221,9 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
       program.loss(ex, p, ws, n, im, input.data(), cm, condition.data(), out.data() + r0);
     });
   } else if (r.rows > 0) {
-    m.reserve(m.training_ws, r.rows, true);
+    m.reserve_gpu(m.training_ws, r.rows, true);
     const flows::NsfPointers<float> p = m.pointers();
-    m.run([&](auto& program, auto& ex) {
+    m.run_gpu([&](auto& program, auto& ex) {
       program.loss(ex, p, m.training_ws.data(), r.rows, r.input, input.data(), r.condition,
                    condition.data(), out.data());
     });
@@ -263,7 +253,7 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
   }
   const flows::NsfPointers<float> p = m.pointers();
   const float* g = nullptr;
-  m.run([&](auto& program, auto& ex) {
+  m.run_gpu([&](auto& program, auto& ex) {
     g = program.backward(ex, p, m.training_ws.data(), rows, grad_loss.data(),
                          grad_input != nullptr);
   });
