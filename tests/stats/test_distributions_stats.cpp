@@ -16,18 +16,6 @@ const Device kCpu = Device::cpu();
 constexpr int64_t kDraws = 200000;
 constexpr double kSigmas = 5.0;
 
-// Kolmogorov-Smirnov distance of v from the CDF `cdf`; sqrt(n) D > 1.95 with probability 0.001.
-template <typename Cdf>
-double ks_distance(std::vector<double> v, Cdf cdf) {
-  std::sort(v.begin(), v.end());
-  const double n = static_cast<double>(v.size());
-  double d = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const double f = cdf(v[i]);
-    d = std::max({d, f - i / n, (i + 1) / n - f});
-  }
-  return d;
-}
 const double kKsCritical = 1.95 / std::sqrt(double(kDraws));
 
 std::vector<double> column(const std::vector<float>& s, int64_t dim, int64_t d) {
@@ -83,7 +71,7 @@ TEST(DistributionsStats, MultivariateNormalMomentsAndMarginals) {
   EXPECT_LT(z, kSigmas);
   for (int64_t d = 0; d < 3; ++d) {
     const double m = mu[d], sd = std::sqrt(c[d * 3 + d]);
-    const double ks = ks_distance(column(s, 3, d), [&](double x) {
+    const double ks = testing::ks_distance(column(s, 3, d), [&](double x) {
       return 0.5 * std::erfc(-(x - m) / (sd * std::sqrt(2.0)));
     });
     EXPECT_LT(ks, kKsCritical) << "dimension " << d;
@@ -127,7 +115,7 @@ BoxStats box_stats(const std::vector<float>& s, const std::vector<double>& low,
     out.worst_z = std::max(out.worst_z, std::fabs(var - w * w / 12) / var_se);
     out.worst_ks =
         std::max(out.worst_ks,
-                 ks_distance(v, [&](double x) { return std::clamp((x - low[d]) / w, 0.0, 1.0); }));
+                 testing::ks_distance(v, [&](double x) { return std::clamp((x - low[d]) / w, 0.0, 1.0); }));
     const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
     out.in_range = out.in_range && *lo >= low[d] && *hi < high[d];
     out.edges_reached =

@@ -87,4 +87,18 @@ inline ::testing::AssertionResult close_scaled(const Tensor& actual, const Tenso
   return ::testing::AssertionSuccess();
 }
 
+// Kolmogorov-Smirnov distance between the sample v and the CDF `cdf` (sqrt(n) D > 1.95 with
+// probability 0.001 for a correct sampler).
+template <typename T, typename Cdf>
+double ks_distance(std::vector<T> v, Cdf cdf) {
+  std::sort(v.begin(), v.end());
+  const double n = static_cast<double>(v.size());
+  double d = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double f = cdf(v[i]);
+    d = std::max({d, f - i / n, (i + 1) / n - f});
+  }
+  return d;
+}
+
 }  // namespace cusbi::testing

@@ -24,19 +24,6 @@ Moments moments(const std::vector<float>& v) {
   return {mean, s2 / (v.size() - 1)};
 }
 
-// Kolmogorov-Smirnov distance between the sample and the CDF `cdf`.
-template <typename Cdf>
-double ks_distance(std::vector<float> v, Cdf cdf) {
-  std::sort(v.begin(), v.end());
-  const double n = static_cast<double>(v.size());
-  double d = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const double f = cdf(v[i]);
-    d = std::max({d, f - i / n, (i + 1) / n - f});
-  }
-  return d;
-}
-
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 
 // sqrt(n) D exceeds 1.95 with probability 0.001 under the null (Kolmogorov distribution).
@@ -147,14 +134,14 @@ TEST(Random, KolmogorovSmirnov) {
   Generator g(14);
   const auto n = randn({kN}, kCpu, &g).to_vector();
   const auto u = rand({kN}, kCpu, &g).to_vector();
-  EXPECT_LT(ks_distance(n, normal_cdf), ks_critical(kN));
-  EXPECT_LT(ks_distance(u, [](double x) { return std::clamp(x, 0.0, 1.0); }), ks_critical(kN));
+  EXPECT_LT(testing::ks_distance(n, normal_cdf), ks_critical(kN));
+  EXPECT_LT(testing::ks_distance(u, [](double x) { return std::clamp(x, 0.0, 1.0); }), ks_critical(kN));
   // Power: a sampler 10% too wide (D ~ 0.023) or shifted by 0.05 sd (D ~ 0.02) must fail.
   std::vector<float> wide = n, shifted = n;
   for (float& x : wide) x *= 1.1f;
   for (float& x : shifted) x += 0.05f;
-  EXPECT_GT(ks_distance(wide, normal_cdf), ks_critical(kN));
-  EXPECT_GT(ks_distance(shifted, normal_cdf), ks_critical(kN));
+  EXPECT_GT(testing::ks_distance(wide, normal_cdf), ks_critical(kN));
+  EXPECT_GT(testing::ks_distance(shifted, normal_cdf), ks_critical(kN));
 }
 
 }  // namespace
