@@ -38,6 +38,10 @@ inline unsigned grid_for(long long n) {
   const long long blocks = (n + kBlock - 1) / kBlock;
   return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 2147483647LL ? 2147483647LL : blocks));
 }
-// The cuBLAS handle of the current device (created on first use, kept for the process).
+// The current device's one stream (non-blocking, created on first use, kept for the process):
+// every kernel, copy, allocation and cuBLAS call of cusbi is queued on it.
+cudaStream_t stream();
+// The cuBLAS handle of the current device (created on first use, kept for the process), bound
+// to stream().
 cublasHandle_t cublas_handle();
 }  // namespace cusbi::cuda

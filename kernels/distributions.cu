@@ -68,41 +68,41 @@ __global__ void theta_log_det_kernel(bool sigmoid, const float* z, const float* 
 
 void box_from_uniform(float* u, const float* low, const float* high, int64_t n, int64_t dim) {
   if (n == 0) return;
-  box_from_uniform_kernel<<<grid_for(n), kBlock>>>(u, low, high, n, dim);
+  box_from_uniform_kernel<<<grid_for(n), kBlock, 0, stream()>>>(u, low, high, n, dim);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void box_log_prob(const float* theta, const float* low, const float* high, int64_t rows,
                   int64_t dim, float log_volume, float* out) {
   if (rows == 0) return;
-  box_log_prob_kernel<<<grid_for(rows), kBlock>>>(theta, low, high, rows, dim, log_volume, out);
+  box_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, low, high, rows, dim, log_volume, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void box_support_mask(const float* theta, const float* low, const float* high, int64_t rows,
                       int64_t dim, float* out) {
   if (rows == 0) return;
-  box_support_kernel<<<grid_for(rows), kBlock>>>(theta, low, high, rows, dim, out);
+  box_support_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, low, high, rows, dim, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void finite_rows_mask(const float* theta, int64_t rows, int64_t dim, float* out) {
   if (rows == 0) return;
-  finite_rows_kernel<<<grid_for(rows), kBlock>>>(theta, rows, dim, out);
+  finite_rows_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, rows, dim, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void mvn_sample(const float* z, const float* mean, const float* scale_tril, int64_t rows,
                 int64_t dim, float* out) {
   if (rows == 0) return;
-  mvn_sample_kernel<<<grid_for(rows), kBlock>>>(z, mean, scale_tril, rows, dim, out);
+  mvn_sample_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(z, mean, scale_tril, rows, dim, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void mvn_log_prob(const float* theta, const float* mean, const float* scale_tril, int64_t rows,
                   int64_t dim, float log_normalizer, double* scratch, float* out) {
   if (rows == 0) return;
-  mvn_log_prob_kernel<<<grid_for(rows), kBlock>>>(theta, mean, scale_tril, rows, dim,
+  mvn_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, mean, scale_tril, rows, dim,
                                                   log_normalizer, scratch, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -111,7 +111,7 @@ void theta_map(kern::ThetaMap map, const float* in, const float* shift, const fl
                int64_t n, int64_t dim, float* out) {
   if (n == 0) return;
   kern::visit_theta_map(map, [&](auto tag) {
-    theta_map_kernel<decltype(tag)::value><<<grid_for(n), kBlock>>>(in, shift, scale, n, dim, out);
+    theta_map_kernel<decltype(tag)::value><<<grid_for(n), kBlock, 0, stream()>>>(in, shift, scale, n, dim, out);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -119,7 +119,7 @@ void theta_map(kern::ThetaMap map, const float* in, const float* shift, const fl
 void theta_log_det(bool sigmoid, const float* z, const float* scale, int64_t rows, int64_t dim,
                    float* out) {
   if (rows == 0) return;
-  theta_log_det_kernel<<<grid_for(rows), kBlock>>>(sigmoid, z, scale, rows, dim, out);
+  theta_log_det_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(sigmoid, z, scale, rows, dim, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

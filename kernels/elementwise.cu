@@ -41,7 +41,7 @@ void elementwise_binary(kern::BinaryOp op, const float* a, int64_t na, const flo
                         float* out, int64_t n) {
   if (n == 0) return;
   kern::visit_binary(op, [&](auto tag) {
-    binary_kernel<decltype(tag)::value><<<grid_for(n), kBlock>>>(a, na, b, nb, out, n);
+    binary_kernel<decltype(tag)::value><<<grid_for(n), kBlock, 0, stream()>>>(a, na, b, nb, out, n);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -52,9 +52,9 @@ void elementwise_binary_scalar(kern::BinaryOp op, const float* a, float s, bool 
   kern::visit_binary(op, [&](auto tag) {
     constexpr kern::BinaryOp kOp = decltype(tag)::value;
     if (scalar_left)
-      binary_scalar_kernel<kOp, true><<<grid_for(n), kBlock>>>(a, s, out, n);
+      binary_scalar_kernel<kOp, true><<<grid_for(n), kBlock, 0, stream()>>>(a, s, out, n);
     else
-      binary_scalar_kernel<kOp, false><<<grid_for(n), kBlock>>>(a, s, out, n);
+      binary_scalar_kernel<kOp, false><<<grid_for(n), kBlock, 0, stream()>>>(a, s, out, n);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -62,7 +62,7 @@ void elementwise_binary_scalar(kern::BinaryOp op, const float* a, float s, bool 
 void elementwise_unary(kern::UnaryOp op, const float* a, float* out, int64_t n) {
   if (n == 0) return;
   kern::visit_unary(op, [&](auto tag) {
-    unary_kernel<decltype(tag)::value><<<grid_for(n), kBlock>>>(a, out, n);
+    unary_kernel<decltype(tag)::value><<<grid_for(n), kBlock, 0, stream()>>>(a, out, n);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -71,15 +71,15 @@ void copy_2d(float* dst, int64_t dst_stride, const float* src, int64_t src_strid
              int64_t cols) {
   if (rows == 0 || cols == 0) return;
   constexpr size_t kF = sizeof(float);
-  // Asynchronous on the default stream, so it is ordered with the kernels around it. One row
+  // Asynchronous on the device's stream, so it is ordered with the kernels around it. One row
   // (cat along dim 0) is a plain copy: cudaMemcpy2D rejects pitches above the device's limit.
   if (rows == 1) {
     CUSBI_CUDA_CHECK(
-        cudaMemcpyAsync(dst, src, size_t(cols) * kF, cudaMemcpyDeviceToDevice, 0));
+        cudaMemcpyAsync(dst, src, size_t(cols) * kF, cudaMemcpyDeviceToDevice, stream()));
     return;
   }
   CUSBI_CUDA_CHECK(cudaMemcpy2DAsync(dst, size_t(dst_stride) * kF, src, size_t(src_stride) * kF,
-                                     size_t(cols) * kF, size_t(rows), cudaMemcpyDeviceToDevice, 0));
+                                     size_t(cols) * kF, size_t(rows), cudaMemcpyDeviceToDevice, stream()));
 }
 
 }  // namespace cusbi::cuda

@@ -114,14 +114,14 @@ void check_bins(int num_bins) {
 void flows_rows_affine(int64_t rows, int64_t cols, kern::RowMap map, const float* src,
                        const float* mean, const float* std, float* dst) {
   if (rows * cols == 0) return;
-  rows_affine_kernel<<<grid_for(rows * cols), kBlock>>>(rows, cols, map, src, mean, std, dst);
+  rows_affine_kernel<<<grid_for(rows * cols), kBlock, 0, stream()>>>(rows, cols, map, src, mean, std, dst);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void flows_gather_identity(int64_t rows, int64_t features, int parity, const float* x, float* a) {
   const int64_t n = rows * kern::coupling_num_identity(features, parity);
   if (n == 0) return;
-  gather_identity_kernel<<<grid_for(n), kBlock>>>(rows, features, parity, x, a);
+  gather_identity_kernel<<<grid_for(n), kBlock, 0, stream()>>>(rows, features, parity, x, a);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -129,7 +129,7 @@ void flows_scatter_add_identity(int64_t rows, int64_t features, int parity, cons
                                 float* dx) {
   const int64_t n = rows * kern::coupling_num_identity(features, parity);
   if (n == 0) return;
-  scatter_add_identity_kernel<<<grid_for(n), kBlock>>>(rows, features, parity, da, dx);
+  scatter_add_identity_kernel<<<grid_for(n), kBlock, 0, stream()>>>(rows, features, parity, da, dx);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -143,11 +143,11 @@ void flows_coupling_forward(const kern::CouplingArgs<float>& args, float* y, flo
   kern::dispatch_bins(args.num_bins, [&](auto tag) {
     using Tag = decltype(tag);
     coupling_forward_kernel<Tag::kMax, Tag::kExact>
-        <<<spline_grid(n), kSplineBlock>>>(args, y, logdet, total, direct);
+        <<<spline_grid(n), kSplineBlock, 0, stream()>>>(args, y, logdet, total, direct);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
   if (!direct) {
-    add_row_logdet_kernel<<<grid_for(args.rows), kBlock>>>(args.rows, n_tr, logdet, total);
+    add_row_logdet_kernel<<<grid_for(args.rows), kBlock, 0, stream()>>>(args.rows, n_tr, logdet, total);
     CUSBI_CUDA_CHECK_LAUNCH();
   }
 }
@@ -158,7 +158,7 @@ void flows_coupling_inverse(const kern::CouplingArgs<float>& args, float* out) {
   if (n == 0) return;
   kern::dispatch_bins(args.num_bins, [&](auto tag) {
     using Tag = decltype(tag);
-    coupling_inverse_kernel<Tag::kMax, Tag::kExact><<<spline_grid(n), kSplineBlock>>>(args, out);
+    coupling_inverse_kernel<Tag::kMax, Tag::kExact><<<spline_grid(n), kSplineBlock, 0, stream()>>>(args, out);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -171,7 +171,7 @@ void flows_coupling_backward(const kern::CouplingArgs<float>& args, const float*
   kern::dispatch_bins(args.num_bins, [&](auto tag) {
     using Tag = decltype(tag);
     coupling_backward_kernel<Tag::kMax, Tag::kExact>
-        <<<spline_grid(n), kSplineBlock>>>(args, dy, dlogdet, dparams, dx);
+        <<<spline_grid(n), kSplineBlock, 0, stream()>>>(args, dy, dlogdet, dparams, dx);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -179,14 +179,14 @@ void flows_coupling_backward(const kern::CouplingArgs<float>& args, const float*
 void flows_base_log_prob(int64_t rows, int64_t features, const float* z, const float* total,
                          float log_z, float sign, float* out) {
   if (rows == 0) return;
-  base_log_prob_kernel<<<grid_for(rows), kBlock>>>(rows, features, z, total, log_z, sign, out);
+  base_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(rows, features, z, total, log_z, sign, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void flows_loss_grad(int64_t rows, int64_t features, const float* z, const float* grad, float* dz,
                      float* dlogdet) {
   if (rows * features == 0) return;
-  loss_grad_kernel<<<grid_for(rows * features), kBlock>>>(rows, features, z, grad, dz, dlogdet);
+  loss_grad_kernel<<<grid_for(rows * features), kBlock, 0, stream()>>>(rows, features, z, grad, dz, dlogdet);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

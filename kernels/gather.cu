@@ -1,5 +1,5 @@
 // CUDA row gather behind take_rows: the host index list is uploaded into a stream-ordered
-// allocation (cudaMallocAsync on the default stream, so the gather is ordered with the kernels
+// allocation (cudaMallocAsync on the device's stream, so the gather is ordered with the kernels
 // around it and the free waits for the kernel without blocking the host), then one grid-stride
 // kernel over the output elements calls kernels/gather.h. Meant for once-per-epoch gathers: the
 // upload from pageable memory may wait for the stream.
@@ -23,9 +23,9 @@ class DeviceRows {
  public:
   explicit DeviceRows(int64_t count) {
     CUSBI_CUDA_CHECK(
-        cudaMallocAsync(reinterpret_cast<void**>(&data_), size_t(count) * sizeof(int64_t), 0));
+        cudaMallocAsync(reinterpret_cast<void**>(&data_), size_t(count) * sizeof(int64_t), stream()));
   }
-  ~DeviceRows() { (void)cudaFreeAsync(data_, 0); }  // destructors never throw
+  ~DeviceRows() { (void)cudaFreeAsync(data_, stream()); }  // destructors never throw
   DeviceRows(const DeviceRows&) = delete;
   DeviceRows& operator=(const DeviceRows&) = delete;
   int64_t* data() const { return data_; }
@@ -43,8 +43,8 @@ void take_rows(const float* src, int64_t width, const int64_t* host_rows, int64_
   DeviceRows rows(num_rows);
   // From pageable memory the driver stages the copy before returning, so host_rows may go away.
   CUSBI_CUDA_CHECK(cudaMemcpyAsync(rows.data(), host_rows, size_t(num_rows) * sizeof(int64_t),
-                                   cudaMemcpyHostToDevice, 0));
-  take_rows_kernel<<<grid_for(n), kBlock>>>(src, width, rows.data(), n, out);
+                                   cudaMemcpyHostToDevice, stream()));
+  take_rows_kernel<<<grid_for(n), kBlock, 0, stream()>>>(src, width, rows.data(), n, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

@@ -35,7 +35,7 @@ void nn_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const 
                           << ") exceeds cuBLAS's 32-bit sizes; split the batch");
   if (k == 0) {
     if (beta == 0.0f)
-      CUSBI_CUDA_CHECK(cudaMemset2D(c, ldc * sizeof(float), 0, n * sizeof(float), m));
+      CUSBI_CUDA_CHECK(cudaMemset2DAsync(c, ldc * sizeof(float), 0, n * sizeof(float), m, stream()));
     return;
   }
   // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, and a row-major matrix is
@@ -67,7 +67,7 @@ __global__ void bias_act_kernel(kern::BiasAct mode, int64_t rows, int64_t cols, 
 void nn_bias_act(kern::BiasAct mode, int64_t rows, int64_t cols, float* y, const float* bias,
                  float* r) {
   if (rows == 0 || cols == 0) return;
-  bias_act_kernel<<<tile_grid(rows, cols), tile_block()>>>(mode, rows, cols, y, bias, r);
+  bias_act_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, y, bias, r);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -95,7 +95,7 @@ __global__ void gate_forward_kernel(int64_t rows, int64_t cols, float* h, const 
 void nn_gate_forward(int64_t rows, int64_t cols, float* h, const float* z, const float* bz,
                      float* g, const float* bg, float* r) {
   if (rows == 0 || cols == 0) return;
-  gate_forward_kernel<<<tile_grid(rows, cols), tile_block()>>>(rows, cols, h, z, bz, g, bg, r);
+  gate_forward_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(rows, cols, h, z, bz, g, bg, r);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -195,7 +195,7 @@ void launch_colsum(const Op& op, int64_t rows, int64_t cols, float* out0, float*
   if (chunks == 1) {
     constexpr int kLanes = 32;
     colsum_kernel<kLanes>
-        <<<dim3(gx, 1), dim3(kTileCols, kLanes)>>>(op, rows, cols, rows, out0, out1, true);
+        <<<dim3(gx, 1), dim3(kTileCols, kLanes), 0, stream()>>>(op, rows, cols, rows, out0, out1, true);
     CUSBI_CUDA_CHECK_LAUNCH();
     return;
   }
@@ -205,7 +205,7 @@ void launch_colsum(const Op& op, int64_t rows, int64_t cols, float* out0, float*
       op, rows, cols, kern::colsum_chunk_rows(rows), part0, part1, false);
   CUSBI_CUDA_CHECK_LAUNCH();
   if (out0 == nullptr && out1 == nullptr) return;
-  add_partials_kernel<<<grid_for(cols), kBlock>>>(chunks, cols, part0, part1, out0, out1);
+  add_partials_kernel<<<grid_for(cols), kBlock, 0, stream()>>>(chunks, cols, part0, part1, out0, out1);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -239,13 +239,13 @@ __global__ void relu_backward_kernel(int64_t n, const float* x, const float* dy,
 
 void nn_relu(int64_t n, const float* x, float* y) {
   if (n == 0) return;
-  relu_kernel<<<grid_for(n), kBlock>>>(n, x, y);
+  relu_kernel<<<grid_for(n), kBlock, 0, stream()>>>(n, x, y);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void nn_relu_backward(int64_t n, const float* x, const float* dy, float* dx) {
   if (n == 0) return;
-  relu_backward_kernel<<<grid_for(n), kBlock>>>(n, x, dy, dx);
+  relu_backward_kernel<<<grid_for(n), kBlock, 0, stream()>>>(n, x, dy, dx);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -263,7 +263,7 @@ __global__ void standardize_kernel(kern::StandardizeMode mode, int64_t rows, int
 void nn_standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const float* in,
                     const float* mean, const float* std, float* out) {
   if (rows == 0 || cols == 0) return;
-  standardize_kernel<<<tile_grid(rows, cols), tile_block()>>>(mode, rows, cols, in, mean, std, out);
+  standardize_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, in, mean, std, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

@@ -130,9 +130,9 @@ int64_t norm_chunks(int64_t n) {
 NormResult* launch_norm(const float* x, int64_t n, float max_norm, int64_t num_chunks, Scratch& s) {
   auto* result = static_cast<NormResult*>(s.memory);
   auto* partials = reinterpret_cast<double*>(result + 1);
-  chunk_sumsq_kernel<<<unsigned(num_chunks), kern::kNormLanes>>>(x, n, partials);
+  chunk_sumsq_kernel<<<unsigned(num_chunks), kern::kNormLanes, 0, stream()>>>(x, n, partials);
   CUSBI_CUDA_CHECK_LAUNCH();
-  combine_kernel<<<1, kern::kNormLanes>>>(partials, num_chunks, max_norm, result);
+  combine_kernel<<<1, kern::kNormLanes, 0, stream()>>>(partials, num_chunks, max_norm, result);
   CUSBI_CUDA_CHECK_LAUNCH();
   return result;
 }
@@ -155,7 +155,7 @@ int current_device() {
 void adam_step(float* params, const float* grads, float* exp_avg, float* exp_avg_sq, int64_t n,
                const kern::AdamScalars<float>& scalars) {
   if (n == 0) return;
-  adam_kernel<<<grid_for(n), kBlock>>>(params, grads, exp_avg, exp_avg_sq, n, scalars);
+  adam_kernel<<<grid_for(n), kBlock, 0, stream()>>>(params, grads, exp_avg, exp_avg_sq, n, scalars);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -174,7 +174,7 @@ float clip_grad_norm(float* x, int64_t n, float max_norm, bool read_norm) {
   Scratch& s = scratch_for(device, num_chunks);
   const NormResult* result = launch_norm(x, n, max_norm, num_chunks, s);
   if (n > 0) {
-    scale_kernel<<<grid_for(n), kBlock>>>(x, n, result);
+    scale_kernel<<<grid_for(n), kBlock, 0, stream()>>>(x, n, result);
     CUSBI_CUDA_CHECK_LAUNCH();
   }
   return read_norm ? read_back(&result->norm) : std::numeric_limits<float>::quiet_NaN();

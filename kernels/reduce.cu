@@ -120,9 +120,9 @@ void reduce_dim(ReduceOp op, const float* a, int64_t outer, int64_t len, int64_t
   if (outputs == 0) return;
   // Few long lines cannot fill the GPU with one thread each: give each line a block.
   if (outputs < 1024 && len >= 512) {
-    reduce_block_kernel<<<grid_for(outputs * kBlock), kBlock>>>(op, a, outer, len, inner, out);
+    reduce_block_kernel<<<grid_for(outputs * kBlock), kBlock, 0, stream()>>>(op, a, outer, len, inner, out);
   } else {
-    reduce_thread_kernel<<<grid_for(outputs), kBlock>>>(op, a, outer, len, inner, out);
+    reduce_thread_kernel<<<grid_for(outputs), kBlock, 0, stream()>>>(op, a, outer, len, inner, out);
   }
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -134,12 +134,14 @@ double reduce_sum_all(const float* a, int64_t n) {
   std::lock_guard<std::mutex> lock(g_scratch_mutex);
   double* partials = static_cast<double*>(symbol_address(g_partials));
   double* total = static_cast<double*>(symbol_address(g_total));
-  sum_partials_kernel<<<blocks, kBlock>>>(a, n, partials);
+  sum_partials_kernel<<<blocks, kBlock, 0, stream()>>>(a, n, partials);
   CUSBI_CUDA_CHECK_LAUNCH();
-  sum_final_kernel<<<1, kBlock>>>(partials, blocks, total);
+  sum_final_kernel<<<1, kBlock, 0, stream()>>>(partials, blocks, total);
   CUSBI_CUDA_CHECK_LAUNCH();
   double result = 0.0;
-  CUSBI_CUDA_CHECK(cudaMemcpy(&result, total, sizeof(double), cudaMemcpyDeviceToHost));
+  CUSBI_CUDA_CHECK(
+      cudaMemcpyAsync(&result, total, sizeof(double), cudaMemcpyDeviceToHost, stream()));
+  CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
   return result;
 }
 
@@ -147,11 +149,12 @@ bool all_finite(const float* a, int64_t n) {
   if (n == 0) return true;
   std::lock_guard<std::mutex> lock(g_scratch_mutex);
   int* flag = static_cast<int*>(symbol_address(g_nonfinite));
-  CUSBI_CUDA_CHECK(cudaMemset(flag, 0, sizeof(int)));
-  nonfinite_kernel<<<grid_for(n), kBlock>>>(a, n, flag);
+  CUSBI_CUDA_CHECK(cudaMemsetAsync(flag, 0, sizeof(int), stream()));
+  nonfinite_kernel<<<grid_for(n), kBlock, 0, stream()>>>(a, n, flag);
   CUSBI_CUDA_CHECK_LAUNCH();
   int bad = 0;
-  CUSBI_CUDA_CHECK(cudaMemcpy(&bad, flag, sizeof(int), cudaMemcpyDeviceToHost));
+  CUSBI_CUDA_CHECK(cudaMemcpyAsync(&bad, flag, sizeof(int), cudaMemcpyDeviceToHost, stream()));
+  CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
   return bad == 0;
 }
 

@@ -25,7 +25,7 @@ void set_device(int device) { CUSBI_CUDA_CHECK(cudaSetDevice(device)); }
 
 namespace {
 
-// Tensor memory comes from the device's default memory pool, stream-ordered on the default
+// Tensor memory comes from the device's default memory pool, stream-ordered on the device's
 // stream (cudaMallocAsync / cudaFreeAsync): freeing does not wait for the device as cudaFree
 // does, and a freed block is reused by the next allocation of that stream, so temporaries of
 // ops and user simulators cost no synchronisation. The pool keeps freed memory (release
@@ -48,7 +48,7 @@ void* allocate(std::size_t bytes, int device) {
   set_device(device);
   keep_pool_memory(device);
   void* pointer = nullptr;
-  const cudaError_t status = cudaMallocAsync(&pointer, bytes, 0);
+  const cudaError_t status = cudaMallocAsync(&pointer, bytes, stream());
   if (status != cudaSuccess) {
     cudaGetLastError();
     CUSBI_FAIL("could not allocate " << bytes << " bytes on cuda:" << device << " ("
@@ -62,7 +62,7 @@ void* allocate(std::size_t bytes, int device) {
 void release(void* pointer, int device) noexcept {
   if (pointer == nullptr) return;
   cudaSetDevice(device);
-  cudaFreeAsync(pointer, 0);  // errors here cannot be reported: destructors never throw
+  cudaFreeAsync(pointer, stream());  // errors here cannot be reported: destructors never throw
 }
 
 void copy(void* dst, const void* src, std::size_t bytes, CopyKind kind) {
@@ -70,7 +70,10 @@ void copy(void* dst, const void* src, std::size_t bytes, CopyKind kind) {
   const cudaMemcpyKind k = kind == CopyKind::HostToDevice   ? cudaMemcpyHostToDevice
                            : kind == CopyKind::DeviceToHost ? cudaMemcpyDeviceToHost
                                                             : cudaMemcpyDeviceToDevice;
-  CUSBI_CUDA_CHECK(cudaMemcpy(dst, src, bytes, k));
+  CUSBI_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, k, stream()));
+  // Host memory is the caller's (pageable, may be freed on return): a copy that touches it is
+  // complete when this returns. Device-to-device copies stay asynchronous on the stream.
+  if (kind != CopyKind::DeviceToDevice) CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 __global__ void fill_kernel(float* data, int64_t n, float value) {
@@ -81,13 +84,13 @@ __global__ void fill_kernel(float* data, int64_t n, float value) {
 
 void fill(float* data, int64_t n, float value) {
   if (n == 0) return;
-  fill_kernel<<<grid_for(n), kBlock>>>(data, n, value);
+  fill_kernel<<<grid_for(n), kBlock, 0, stream()>>>(data, n, value);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void synchronize(int device) {
   set_device(device);
-  CUSBI_CUDA_CHECK(cudaDeviceSynchronize());
+  CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 __global__ void fill_uniform_kernel(float* out, int64_t n, uint64_t seed, uint64_t offset,
@@ -105,14 +108,32 @@ __global__ void fill_normal_kernel(float* out, int64_t n, uint64_t seed, uint64_
 
 void fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, float low, float high) {
   if (n == 0) return;
-  fill_uniform_kernel<<<grid_for(n), kBlock>>>(out, n, seed, offset, low, high);
+  fill_uniform_kernel<<<grid_for(n), kBlock, 0, stream()>>>(out, n, seed, offset, low, high);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void fill_normal(float* out, int64_t n, uint64_t seed, uint64_t offset) {
   if (n == 0) return;
-  fill_normal_kernel<<<grid_for(n), kBlock>>>(out, n, seed, offset);
+  fill_normal_kernel<<<grid_for(n), kBlock, 0, stream()>>>(out, n, seed, offset);
   CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+cudaStream_t stream() {
+  constexpr int kMaxDevices = 64;
+  static cudaStream_t streams[kMaxDevices] = {};
+  static std::mutex mutex;
+  int device = 0;
+  CUSBI_CUDA_CHECK(cudaGetDevice(&device));
+  CUSBI_CHECK(device >= 0 && device < kMaxDevices,
+              "cuda:" << device << " is beyond the " << kMaxDevices << " GPUs cusbi supports");
+  std::lock_guard<std::mutex> lock(mutex);
+  if (streams[device] == nullptr) {
+    // Non-blocking: no implicit synchronisation with the legacy default stream, so work that
+    // other libraries (PyTorch) queue there is not serialised against ours, and our work can
+    // be captured into a CUDA graph. Kept for the life of the process, like the cuBLAS handle.
+    CUSBI_CUDA_CHECK(cudaStreamCreateWithFlags(&streams[device], cudaStreamNonBlocking));
+  }
+  return streams[device];
 }
 
 cublasHandle_t cublas_handle() {
@@ -129,6 +150,7 @@ cublasHandle_t cublas_handle() {
     // Deterministic results: no split-K atomics inside cuBLAS, full fp32 (no TF32) math.
     CUSBI_CUBLAS_CHECK(cublasSetAtomicsMode(handles[device], CUBLAS_ATOMICS_NOT_ALLOWED));
     CUSBI_CUBLAS_CHECK(cublasSetMathMode(handles[device], CUBLAS_DEFAULT_MATH));
+    CUSBI_CUBLAS_CHECK(cublasSetStream(handles[device], stream()));
   }
   return handles[device];
 }

@@ -1,7 +1,7 @@
 // CUDA entry points of the priors (BoxUniform, MultivariateNormal) and of ThetaTransform, and the
 // transform vocabulary they share with the CPU loops. CUDA-free: host/distributions/ includes it
 // with g++. Arrays are row-major (rows, dim) device pointers; per-dimension parameters are (dim,).
-// Work is queued on the default stream.
+// Work is queued on the device's stream (cuda::stream()).
 #pragma once
 #include <cstdint>
 

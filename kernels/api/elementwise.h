@@ -1,6 +1,6 @@
 // CUDA entry points of the Tensor op set (elementwise, reductions, concatenation, finiteness)
 // and the op vocabulary they share with the CPU loops. CUDA-free: host/ops/ includes it with g++.
-// Pointers are device pointers on the current device; work is queued on the default stream.
+// Pointers are device pointers on the current device; work is queued on the device's stream (cuda::stream()).
 #pragma once
 #include <cstdint>
 

@@ -1,6 +1,6 @@
 // CUDA entry points of the optimiser: the Adam update and the deterministic global L2 norm /
 // clipping. CUDA-free: host/optim/ includes it with g++. Pointers are device pointers on the
-// current device (the caller sets it); work is queued on the default stream.
+// current device (the caller sets it); work is queued on the device's stream (cuda::stream()).
 #pragma once
 #include <cstdint>
 
