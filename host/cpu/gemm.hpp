@@ -1,5 +1,6 @@
 // CPU GEMMs of the network programs: Eigen's single-threaded GEMM (the library builds with
-// EIGEN_DONT_PARALLELIZE) run on OpenMP threads over fixed row chunks of the batch. Eigen's own
+// EIGEN_DONT_PARALLELIZE) run on the pool's threads (host/exec/thread_pool.hpp) over fixed row
+// chunks of the batch. Eigen's own
 // threading picks its blocking from the thread count, so weight gradients (inner dimension =
 // batch) would change with OMP_NUM_THREADS; here every split depends only on the batch size, so
 // the same inputs give the same bits whatever the thread count.
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "host/exec/thread_pool.hpp"
 #include "kernels/common.h"
 
 namespace cusbi::cpu {
@@ -87,8 +89,8 @@ void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, co
     run(A.transpose(), B.transpose());
 }
 
-// gemm_serial, with C's rows (the batch when A is not transposed) in fixed chunks on OpenMP
-// threads: each chunk is its own GEMM on its rows of A and C, so the split changes nothing
+// gemm_serial, with C's rows (the batch when A is not transposed) in fixed chunks on the
+// pool's threads: each chunk is its own GEMM on its rows of A and C, so the split changes nothing
 // between thread counts.
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
@@ -99,11 +101,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* 
     return;
   }
   const int64_t rows = gemm_chunk_rows(m);
-#pragma omp parallel for schedule(static) if (m * n * k >= kParallelMacs)
-  for (int64_t ch = 0; ch < chunks; ++ch) {
+  exec::parallel_for(chunks, m * n * k >= kParallelMacs, [&](int64_t ch) {
     const int64_t r0 = ch * rows, r1 = std::min(m, r0 + rows);
     gemm_serial(false, trans_b, r1 - r0, n, k, a + r0 * lda, lda, b, ldb, beta, c + r0 * ldc, ldc);
-  }
+  });
 }
 
 // dw (out, in) += dy^T x for dy (batch, out), x (batch, in); the inner dimension is the batch.
@@ -121,22 +122,20 @@ void weight_grad(int64_t out, int64_t in, int64_t batch, const T* dy, int64_t ld
   const int64_t rows = weight_grad_chunk_rows(batch, out * in);
   const int64_t stride = (out * in + 15) / 16 * 16;
   const bool parallel = out * in * batch >= kParallelMacs;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t ch = 0; ch < chunks; ++ch) {
+  exec::parallel_for(chunks, parallel, [&](int64_t ch) {
     const int64_t r0 = ch * rows, r1 = std::min(batch, r0 + rows);
     T* part = ch == 0 ? dw : scratch + (ch - 1) * stride;
     gemm_serial(true, false, out, in, r1 - r0, dy + r0 * ldy, ldy, x + r0 * ldx, ldx,
                 T(ch == 0 ? 1 : 0), part, ch == 0 ? lddw : in);
-  }
+  });
   // The partials' sum is memory-bound and small next to the GEMMs: threads only when it is big.
-#pragma omp parallel for schedule(static) if ((chunks - 1) * out * in >= kParallelAdds)
-  for (int64_t i = 0; i < out; ++i) {
+  exec::parallel_for(out, (chunks - 1) * out * in >= kParallelAdds, [&](int64_t i) {
     T* row = dw + i * lddw;
     for (int64_t ch = 1; ch < chunks; ++ch) {
       const T* p = scratch + (ch - 1) * stride + i * in;
       for (int64_t j = 0; j < in; ++j) row[j] += p[j];
     }
-  }
+  });
 }
 
 }  // namespace cusbi::cpu

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cusbi/nn.hpp"
+#include "host/exec/workspace.hpp"
 #include "host/flows/spline_map.hpp"
 #include "host/nn/residual_program.hpp"
 #include "kernels/flows.h"
@@ -56,16 +57,17 @@ class CouplingProgram {
   const CouplingLayout& layout() const { return l_; }
 
   static int64_t workspace_numel(const CouplingLayout& l, int64_t rows) {
-    const int64_t a = (rows * l.n_id + 15) / 16 * 16;
-    return a + (l.context_map ? SplineMapProgram<Exec>::workspace_numel(l.map, rows)
+    return exec::align_up(rows * l.n_id) +
+           (l.context_map ? SplineMapProgram<Exec>::workspace_numel(l.map, rows)
                               : nn::ResidualNetProgram<Exec>::workspace_numel(l.net, rows));
   }
   // Points the gathered identity features and the conditioner at `workspace` (at least
   // workspace_numel(rows) elements). Allocates nothing.
   void bind(const T* params, T* grads, T* workspace, int64_t rows) {
     rows_ = rows;
-    a_ = workspace;
-    T* rest = workspace + (rows * l_.n_id + 15) / 16 * 16;
+    exec::Carver<T> c{workspace};
+    a_ = c.take(rows * l_.n_id);
+    T* rest = workspace + c.used;
     if (map_) {
       map_->bind(params, grads, rest, rows);
     } else {

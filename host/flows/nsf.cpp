@@ -1,45 +1,49 @@
-// NeuralSplineFlow: argument checks with sbi's shape rules, the workspaces (one for inference,
-// one for training, each sized for the largest batch seen and then reused), and dispatch by the
-// parameters' device: the flow program (host/flows/nsf_program.hpp) on the CUDA executor, or on
-// the CPU's row parts (host/flows/nsf_cpu_parts.hpp). No call here synchronises with the device
-// except loss's finiteness check (off for trainers, set_check_training_inputs).
+// NeuralSplineFlow: argument checks with sbi's shape rules and the flow's pointers; the flow
+// program (host/flows/nsf_program.hpp) runs through the execution layer (host/exec/runner.hpp),
+// which owns the per-device programs, the grow-only workspaces and the CPU's row parts, and
+// dispatches on the device once per call. No call here synchronises with the device except
+// loss's finiteness check (off for trainers, set_check_training_inputs).
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 
 #include "cusbi/error.hpp"
 #include "cusbi/flows.hpp"
-#include "host/flows/flow_exec.hpp"
+#include "host/cpu/flows.hpp"
+#include "host/exec/cuda_exec.hpp"
+#include "host/exec/runner.hpp"
 #include "host/flows/nsf_checks.hpp"
-#include "host/flows/nsf_cpu_parts.hpp"
 #include "host/flows/nsf_layout.hpp"
 
 namespace cusbi {
 
-using flows::CudaFlowExec;
+namespace {
+using NsfRunner =
+    exec::Runner<flows::NsfLayout, flows::NsfProgram, cpu::FlowCpuExec<float>, exec::FlowCudaExec>;
+using exec::Phase;
+
+// Workspace elements of one program of the pointed-to type for n rows.
+struct InferenceNumel {
+  const flows::NsfLayout& layout;
+  template <class P>
+  int64_t operator()(P*, int64_t n) const {
+    return P::inference_numel(layout, n);
+  }
+};
+struct TrainingNumel {
+  const flows::NsfLayout& layout;
+  template <class P>
+  int64_t operator()(P*, int64_t n) const {
+    return P::training_numel(layout, n);
+  }
+};
+}  // namespace
 
 struct NeuralSplineFlow::Impl {
   Impl(int64_t d, int64_t c, const NsfOptions& o, Standardize in, Standardize cond)
       : options(o), D(d), C(c), input_z(std::move(in)), condition_z(std::move(cond)) {}
 
-  // Calls f(program, executor) on the GPU of the parameters (the CPU runs row parts instead,
-  // see `parts`).
-  template <class F>
-  void run_gpu(F&& f) {
-    cuda::set_device(device.index());
-    CudaFlowExec ex;
-    f(*gpu, ex);
-  }
-  // Grows the GPU workspace `ws` (only) to hold `rows` rows of the program's inference or
-  // training buffers; inference needs at most one block of rows whatever the batch.
-  void reserve_gpu(Tensor& ws, int64_t rows, bool training) {
-    using GpuProgram = flows::NsfProgram<CudaFlowExec>;
-    const int64_t numel = training ? GpuProgram::training_numel(gpu->layout(), rows)
-                                   : GpuProgram::inference_numel(gpu->layout(), rows);
-    if (ws.defined() && ws.numel() >= numel && ws.device() == device) return;
-    ws = Tensor();  // release the old one first: peak memory is the new size, not both
-    ws = Tensor::empty({numel}, device);
-  }
   flows::NsfPointers<float> pointers() {
     flows::NsfPointers<float> p;
     p.params = params.values().data();
@@ -61,56 +65,38 @@ struct NeuralSplineFlow::Impl {
   Standardize input_z, condition_z;  // undefined: no z-scoring on that side
   Device device = Device::cpu();
   ParameterSet params;
-  std::unique_ptr<flows::NsfProgram<CudaFlowExec>> gpu;
-  Tensor inference_ws, training_ws;
+  std::unique_ptr<NsfRunner> runner;
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
   bool check_training_inputs = true;
-
-  // The CPU's row parts (host/flows/nsf_cpu_parts.hpp): programs, offsets, partials.
-  std::unique_ptr<flows::CpuParts> parts;
 
   // log_prob / inverse_transform on any device: out (rows,) and z (rows, D) may be null.
   void run_log_prob(const flows::LogProbRows& r, const Tensor& input, const Tensor& condition,
                     float* out, float* z) {
-    const int64_t rows = r.samples * r.batch;
     const flows::NsfPointers<float> p = pointers();
-    if (device.is_cpu()) {
-      parts->for_inference(rows, inference_ws, [&](int64_t r0, int64_t n, auto& program,
-                                                   auto& ex, float* ws) {
-        kern::RowMap im = r.input, cm = r.condition;
-        im.first += r0;
-        cm.first += r0;
-        program.log_prob(ex, p, ws, n, im, input.data(), cm, condition.data(),
-                         out ? out + r0 : nullptr, z ? z + r0 * D : nullptr);
-      });
-      return;
-    }
-    reserve_gpu(inference_ws, rows, false);
-    run_gpu([&](auto& program, auto& ex) {
-      program.log_prob(ex, p, inference_ws.data(), rows, r.input, input.data(), r.condition,
-                       condition.data(), out, z);
-    });
+    runner->run(Phase::kInference, device, r.samples * r.batch, 0,
+                InferenceNumel{runner->layout()},
+                [&](auto& program, auto& ex, const exec::Part& part) {
+                  kern::RowMap im = r.input, cm = r.condition;
+                  im.first += part.first;
+                  cm.first += part.first;
+                  program.log_prob(ex, p, part.ws, part.rows, im, input.data(), cm,
+                                   condition.data(), out ? out + part.first : nullptr,
+                                   z ? z + part.first * D : nullptr);
+                });
   }
   // The inverse flow on base noise (rows = r.samples * r.batch) into out (rows, D).
   void run_sample(const flows::SampleRows& r, const Tensor& noise, const Tensor& condition,
                   float* out) {
-    const int64_t rows = r.samples * r.batch;
     const flows::NsfPointers<float> p = pointers();
-    if (device.is_cpu()) {
-      parts->for_inference(rows, inference_ws, [&](int64_t r0, int64_t n, auto& program,
-                                                   auto& ex, float* ws) {
-        kern::RowMap nm = r.noise, cm = r.condition;
-        nm.first += r0;
-        cm.first += r0;
-        program.sample(ex, p, ws, n, nm, noise.data(), cm, condition.data(), out + r0 * D);
-      });
-      return;
-    }
-    reserve_gpu(inference_ws, rows, false);
-    run_gpu([&](auto& program, auto& ex) {
-      program.sample(ex, p, inference_ws.data(), rows, r.noise, noise.data(), r.condition,
-                     condition.data(), out);
-    });
+    runner->run(Phase::kInference, device, r.samples * r.batch, 0,
+                InferenceNumel{runner->layout()},
+                [&](auto& program, auto& ex, const exec::Part& part) {
+                  kern::RowMap nm = r.noise, cm = r.condition;
+                  nm.first += part.first;
+                  cm.first += part.first;
+                  program.sample(ex, p, part.ws, part.rows, nm, noise.data(), cm,
+                                 condition.data(), out + part.first * D);
+                });
   }
 };
 
@@ -139,8 +125,7 @@ NeuralSplineFlow::NeuralSplineFlow(int64_t input_features, int64_t condition_fea
       flows::spline_spec(options.num_bins, options.tail_bound, options.hidden_features),
       options.num_transforms, m.input_z.mean().defined());
   m.params.materialize(device, generator ? *generator : default_generator());
-  m.parts = std::make_unique<flows::CpuParts>(layout);
-  m.gpu = std::make_unique<flows::NsfProgram<CudaFlowExec>>(layout);
+  m.runner = std::make_unique<NsfRunner>(layout);
 }
 
 NeuralSplineFlow::~NeuralSplineFlow() = default;
@@ -185,7 +170,7 @@ void NeuralSplineFlow::to(Device device) {
   if (m.input_z.mean().defined()) m.input_z.to(device);
   if (m.condition_z.mean().defined()) m.condition_z.to(device);
   m.device = device;
-  m.inference_ws = m.training_ws = Tensor();
+  m.runner->reset();
   m.training_rows = -1;
 }
 
@@ -209,24 +194,18 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
     check_finite(condition, "NeuralSplineFlow.loss: condition (training data)");
   }
   m.training_rows = -1;  // a failure below leaves nothing to differentiate
-  if (r.rows > 0 && m.device.is_cpu()) {
+  if (r.rows > 0) {
     const flows::NsfPointers<float> p = m.pointers();
-    m.parts->prepare_training(r.rows, m.training_ws);
-    m.parts->for_training(r.rows, m.training_ws, [&](int64_t, int64_t r0, int64_t n,
-                                                     auto& program, auto& ex,
-                                float* ws) {
-      kern::RowMap im = r.input, cm = r.condition;
-      im.first += r0;
-      cm.first += r0;
-      program.loss(ex, p, ws, n, im, input.data(), cm, condition.data(), out.data() + r0);
-    });
-  } else if (r.rows > 0) {
-    m.reserve_gpu(m.training_ws, r.rows, true);
-    const flows::NsfPointers<float> p = m.pointers();
-    m.run_gpu([&](auto& program, auto& ex) {
-      program.loss(ex, p, m.training_ws.data(), r.rows, r.input, input.data(), r.condition,
-                   condition.data(), out.data());
-    });
+    // The front of the training workspace holds backward's input gradient (rows, D).
+    m.runner->run(Phase::kTraining, m.device, r.rows, r.rows * m.D,
+                  TrainingNumel{m.runner->layout()},
+                  [&](auto& program, auto& ex, const exec::Part& part) {
+                    kern::RowMap im = r.input, cm = r.condition;
+                    im.first += part.first;
+                    cm.first += part.first;
+                    program.loss(ex, p, part.ws, part.rows, im, input.data(), cm,
+                                 condition.data(), out.data() + part.first);
+                  });
   }
   m.training_rows = r.rows;
 }
@@ -246,21 +225,19 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
     if (grad_input) *grad_input = Tensor::zeros({0, m.D}, m.device);
     return;
   }
-  if (m.device.is_cpu()) {
-    m.parts->backward(m.pointers(), m.params.grads(), m.training_rows, m.D, grad_loss,
-                      m.training_ws, grad_input);
-    return;
-  }
   const flows::NsfPointers<float> p = m.pointers();
-  const float* g = nullptr;
-  m.run_gpu([&](auto& program, auto& ex) {
-    g = program.backward(ex, p, m.training_ws.data(), rows, grad_loss.data(),
-                         grad_input != nullptr);
-  });
-  if (grad_input) {
-    const int64_t offset = g - m.training_ws.data();
-    *grad_input = m.training_ws.slice_rows(offset, offset + rows * m.D).reshape({rows, m.D});
-  }
+  float* gi = grad_input ? m.runner->front(Phase::kTraining) : nullptr;
+  const int64_t D = m.D;
+  m.runner->backward(m.params.grads().data(), m.params.grads().numel(),
+                     [&](auto& program, auto& ex, const exec::Part& part, float* grads) {
+                       flows::NsfPointers<float> pk = p;
+                       pk.grads = grads;
+                       const float* g = program.backward(ex, pk, part.ws, part.rows,
+                                                         grad_loss.data() + part.first,
+                                                         gi != nullptr);
+                       if (gi) ex.copy(gi + part.first * D, g, part.rows * D);
+                     });
+  if (grad_input) *grad_input = m.runner->workspace(Phase::kTraining).view(gi, rows, D);
 }
 
 void NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition, Tensor& out) {

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "host/exec/workspace.hpp"
 #include "host/flows/coupling.hpp"
 #include "kernels/flows.h"
 #include "kernels/nn.h"
@@ -250,16 +251,6 @@ class NsfProgram {
     ex.fill(total, rows, p.input_logdet);
   }
 
-  // Pieces of 16-element multiples (64-byte aligned) from base, or only counted when null.
-  struct Carver {
-    T* base;
-    int64_t used = 0;
-    T* take(int64_t n) {
-      T* p = base ? base + used : nullptr;
-      used += (n + 15) / 16 * 16;
-      return p;
-    }
-  };
   static int64_t coupling_numel(const NsfLayout& l, int64_t rows) {
     int64_t n = 0;
     for (const CouplingLayout& c : l.couplings)
@@ -272,7 +263,7 @@ class NsfProgram {
     return n;
   }
   static int64_t carve_inference(const NsfLayout& l, int64_t rows, T* base, Inference& b) {
-    Carver c{base};
+    exec::Carver<T> c{base};
     const int64_t D = l.shape.features;
     b.ctx = c.take(rows * l.shape.context);
     b.x[0] = c.take(rows * D);
@@ -284,7 +275,7 @@ class NsfProgram {
     return c.used;
   }
   static int64_t carve_training(const NsfLayout& l, int64_t rows, T* base, Training& b) {
-    Carver c{base};
+    exec::Carver<T> c{base};
     const int64_t D = l.shape.features;
     b.ctx = c.take(rows * l.shape.context);
     for (T*& a : b.act) a = c.take(rows * D);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "host/exec/workspace.hpp"
 #include "cusbi/nn.hpp"
 #include "host/nn/linear_ops.hpp"
 #include "host/nn/residual_program.hpp"
@@ -102,12 +103,8 @@ class SplineMapProgram {
   }
 
   static int64_t carve(const SplineMapLayout& l, int64_t rows, T* base, SplineMapProgram* p) {
-    int64_t used = 0;
-    auto take = [&](int64_t n) {
-      T* ptr = base ? base + used : nullptr;
-      used += (n + 15) / 16 * 16;  // 64-byte aligned pieces, as the ResidualNet workspace
-      return ptr;
-    };
+    exec::Carver<T> c{base};
+    auto take = [&](int64_t n) { return c.take(n); };
     for (int64_t i = 0; i <= l.hidden_layers; ++i) {
       T* h = take(rows * l.hidden);
       if (p) p->h_[i] = h;
@@ -124,7 +121,7 @@ class SplineMapProgram {
       p->d_[1] = d1;
       p->scratch_ = scratch;
     }
-    return used;
+    return c.used;
   }
 
   SplineMapLayout l_;

@@ -1,14 +1,15 @@
-// Argument checks and device dispatch shared by the nn layers: every message names the layer,
-// the argument, what it got and what it expected, so a user can fix the call.
+// Argument checks shared by the nn layers: every message names the layer, the argument, what it
+// got and what it expected, so a user can fix the call. Also the nn executors' device dispatch
+// (exec::on_device with cpu::CpuExec<float> and exec::CudaExec).
 #pragma once
 #include <cstdint>
 #include <string>
 
 #include "cusbi/error.hpp"
 #include "cusbi/tensor.hpp"
-#include "host/cpu/nn_exec.hpp"
-#include "host/nn/cuda_exec.hpp"
-#include "kernels/cuda_api.h"
+#include "host/cpu/nn.hpp"
+#include "host/exec/cuda_exec.hpp"
+#include "host/exec/on_device.hpp"
 
 namespace cusbi::nn {
 
@@ -29,17 +30,10 @@ inline void check_device(const Tensor& t, Device device, const char* who, const 
                                         << "; move it with .to(" << device.str() << ")");
 }
 
-// Calls f(executor) with the CPU (float) or CUDA executor of `device`.
+// Calls f(executor) with the CPU (float) or CUDA network executor of `device`.
 template <class F>
 void dispatch(Device device, F&& f) {
-  if (device.is_cpu()) {
-    cpu::CpuExec<float> ex;
-    f(ex);
-  } else {
-    cuda::set_device(device.index());
-    CudaExec ex;
-    f(ex);
-  }
+  exec::on_device<cpu::CpuExec<float>, exec::CudaExec>(device, f);
 }
 
 }  // namespace cusbi::nn

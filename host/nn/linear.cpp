@@ -1,9 +1,11 @@
 // Linear (y = x W^T + b, torch.nn.Linear layout and init) and elementwise ReLU with their
 // backward passes. The math is in host/nn/linear_ops.hpp and kernels/nn.h, shared by all devices.
 #include <cmath>
+#include <type_traits>
 
 #include "cusbi/nn.hpp"
 #include "host/nn/checks.hpp"
+#include "host/exec/workspace.hpp"
 #include "host/nn/linear_ops.hpp"
 
 namespace cusbi {
@@ -61,16 +63,12 @@ void Linear::backward(ParameterSet& params, const Tensor& x, const Tensor& dy, T
                     << (dx->shares_memory_with(dy) ? "dy" : "x") << "; pass a separate dx");
   }
   if (batch == 0) return;
-  const int64_t needed = device.is_cpu()
-                             ? nn::linear_backward_scratch<cpu::CpuExec<float>>(batch, in_, out_)
-                             : nn::linear_backward_scratch<nn::CudaExec>(batch, in_, out_);
-  if (needed > 0 &&
-      (!scratch_.defined() || scratch_.numel() < needed || scratch_.device() != device))
-    scratch_ = Tensor::empty({needed}, device);
-  float* scratch = needed > 0 ? scratch_.data() : nullptr;
   const float* p = params.values().data();
   float* g = params.grads().data();
   nn::dispatch(device, [&](auto& ex) {
+    using Exec = std::remove_reference_t<decltype(ex)>;
+    const int64_t needed = nn::linear_backward_scratch<Exec>(batch, in_, out_);
+    float* scratch = needed > 0 ? exec::reserve(scratch_, needed, device) : nullptr;
     nn::linear_backward(ex, p + weight_.offset, g + weight_.offset, g + bias_.offset, batch, in_,
                         out_, x.data(), dy.data(), dx ? dx->data() : nullptr, accumulate_dx,
                         scratch);

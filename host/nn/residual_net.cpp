@@ -1,7 +1,14 @@
 // ResidualNet (nflows.nn.nets.ResidualNet): registration in nflows' state_dict order, argument
-// checks, a workspace that grows only when a bigger batch arrives, and dispatch of the shared
-// program (host/nn/residual_program.hpp) to the CPU or CUDA executor by the parameters' device.
+// checks, and its program (host/nn/residual_program.hpp) run through the execution layer
+// (host/exec/runner.hpp): one device dispatch per call, a grow-only workspace, and on the CPU
+// row parts on the pool's threads, as the flow. The output and the gradients it returns are
+// row-ordered pieces at the front of that workspace, written by every part.
+#include <algorithm>
+
 #include "cusbi/nn.hpp"
+#include "host/cpu/nn.hpp"
+#include "host/exec/cuda_exec.hpp"
+#include "host/exec/runner.hpp"
 #include "host/nn/checks.hpp"
 #include "host/nn/residual_program.hpp"
 
@@ -83,35 +90,78 @@ ResidualNetLayout find_residual_net(const ResidualNetOptions& o, const Parameter
 
 }  // namespace nn
 
-struct ResidualNet::Impl {
-  explicit Impl(const nn::ResidualNetLayout& layout) : cpu_program(layout), cuda_program(layout) {}
+namespace {
+using exec::Phase;
+using NetRunner =
+    exec::Runner<nn::ResidualNetLayout, nn::ResidualNetProgram, cpu::CpuExec<float>, exec::CudaExec>;
 
-  // Calls f(program, executor) for the device's executor.
-  template <class F>
-  void run(Device device, F&& f) {
-    if (device.is_cpu()) {
-      cpu::CpuExec<float> ex;
-      f(cpu_program, ex);
-    } else {
-      cuda::set_device(device.index());
-      nn::CudaExec ex;
-      f(cuda_program, ex);
-    }
+struct TrainingNumel {
+  const nn::ResidualNetLayout& layout;
+  template <class P>
+  int64_t operator()(P*, int64_t n) const {
+    return P::workspace_numel(layout, n, /*caller_outputs=*/true);
   }
-  // (rows, cols) view of the workspace starting at p.
-  Tensor view(const float* p, int64_t rows, int64_t cols) const {
-    const int64_t offset = p - workspace.data();
-    return workspace.slice_rows(offset, offset + rows * cols).reshape({rows, cols});
+};
+
+// The range [begin, end) of the set's parameters that belong to the net: the row parts'
+// gradient partials cover only those.
+std::pair<int64_t, int64_t> parameter_range(const nn::ResidualNetLayout& l) {
+  int64_t begin = INT64_MAX, end = 0;
+  auto add = [&](const nn::LinearOffsets& o) {
+    begin = std::min({begin, o.weight, o.bias});
+    end = std::max({end, o.weight + o.in * o.out, o.bias + o.out});
+  };
+  add(l.initial);
+  add(l.final_layer);
+  for (int64_t k = 0; k < l.blocks; ++k) {
+    if (l.context > 0) add(l.context_layer[size_t(k)]);
+    add(l.linear0[size_t(k)]);
+    add(l.linear1[size_t(k)]);
+  }
+  return {begin, end};
+}
+}  // namespace
+
+struct ResidualNet::Impl {
+  explicit Impl(const nn::ResidualNetLayout& layout)
+      : runner(layout), params(parameter_range(layout)) {}
+
+  // The pieces of the front of the workspace for a batch of B rows: out (B, out), dx (B, in),
+  // dc (B, C), and their total.
+  struct Front {
+    int64_t out = 0, dx = 0, dc = 0, numel = 0;
+  };
+  Front front(int64_t B) const {
+    const nn::ResidualNetLayout& l = runner.layout();
+    exec::Carver<float> c;
+    Front f;
+    f.out = c.used;
+    c.take(B * l.out);
+    f.dx = c.used;
+    c.take(B * l.in);
+    f.dc = c.used;
+    c.take(B * l.context);
+    f.numel = c.used;
+    return f;
+  }
+  // The caller's buffers of the rows of `part`.
+  nn::ResidualNetOutputs<float> outputs(const exec::Part& part) const {
+    const nn::ResidualNetLayout& l = runner.layout();
+    const Front f = front(batch);
+    nn::ResidualNetOutputs<float> io;
+    io.out = part.front + f.out + part.first * l.out;
+    io.dx = part.front + f.dx + part.first * l.in;
+    io.dc = l.context > 0 ? part.front + f.dc + part.first * l.context : nullptr;
+    return io;
   }
   void reset() {
-    workspace = inputs = context = Tensor();
-    capacity = batch = -1;
+    runner.reset();
+    inputs = context = Tensor();
+    batch = -1;
   }
 
-  nn::ResidualNetProgram<cpu::CpuExec<float>> cpu_program;
-  nn::ResidualNetProgram<nn::CudaExec> cuda_program;
-  Tensor workspace;  // flat, on the parameters' device, sized for `capacity` rows
-  int64_t capacity = -1;
+  NetRunner runner;
+  std::pair<int64_t, int64_t> params;  // the net's range of the parameter set
   Tensor inputs, context;  // of the last forward, read again by backward (not copied)
   int64_t batch = -1;      // of the last forward; -1 before the first
 };
@@ -159,33 +209,29 @@ Tensor ResidualNet::forward(const Tensor& inputs, const Tensor& context) {
   Impl& m = *impl_;
   // Backward reads inputs and context again, after this forward and the backward itself have
   // overwritten the workspace (net.forward(net.forward(x)) would feed it its own output).
-  CUSBI_CHECK(!inputs.shares_memory_with(m.workspace) &&
-                  !(C > 0 && context.shares_memory_with(m.workspace)),
-              who << ": " << (inputs.shares_memory_with(m.workspace) ? "inputs" : "context")
+  const Tensor& ws = m.runner.workspace(Phase::kTraining).tensor();
+  CUSBI_CHECK(!inputs.shares_memory_with(ws) && !(C > 0 && context.shares_memory_with(ws)),
+              who << ": " << (inputs.shares_memory_with(ws) ? "inputs" : "context")
                   << " is a view of this net's own workspace (an output or gradient it returned), "
                      "which the next forward and backward overwrite; pass a copy, e.g. "
                      "net.forward(out.clone())");
-  if (B > m.capacity || !m.workspace.defined() || m.workspace.device() != device) {
-    const nn::ResidualNetLayout& layout = m.cpu_program.layout();
-    const int64_t numel = device.is_cpu() ? m.cpu_program.workspace_numel(layout, B)
-                                          : m.cuda_program.workspace_numel(layout, B);
-    m.workspace = Tensor::empty({numel}, device);
-    m.capacity = B;
-  }
   m.inputs = inputs;
   m.context = C > 0 ? context : Tensor();
   m.batch = B;
   const float* p = params_->values().data();
   float* g = params_->grads().data();
-  float* ws = m.workspace.data();
+  const float* x = inputs.data();
   const float* c = C > 0 ? context.data() : nullptr;
-  const float* out = nullptr;
-  m.run(device, [&](auto& program, auto& ex) {
-    program.bind(p, g, ws, B);
-    if (B > 0) program.forward(ex, inputs.data(), c);
-    out = program.buf.out;
-  });
-  return m.view(out, B, options_.out_features);
+  float* front = m.runner.run(Phase::kTraining, device, B, m.front(B).numel,
+                              TrainingNumel{m.runner.layout()},
+                              [&](auto& program, auto& ex, const exec::Part& part) {
+                                const nn::ResidualNetOutputs<float> io = m.outputs(part);
+                                program.bind(p, g, part.ws, part.rows, &io);
+                                if (part.rows > 0)
+                                  program.forward(ex, x + part.first * I,
+                                                  c ? c + part.first * C : nullptr);
+                              });
+  return m.runner.workspace(Phase::kTraining).view(front + m.front(B).out, B, options_.out_features);
 }
 
 Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
@@ -194,7 +240,7 @@ Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
   CUSBI_CHECK(m.batch >= 0, who << ": no forward to differentiate; call forward first (backward "
                                    "uses what the last forward kept)");
   const Device device = params_->device();
-  CUSBI_CHECK(m.workspace.device() == device, who << ": the net was moved to " << device.str()
+  CUSBI_CHECK(m.runner.device(Phase::kTraining) == device, who << ": the net was moved to " << device.str()
                                                   << " after the last forward; call forward again");
   const int64_t B = m.batch, C = options_.context_features;
   CUSBI_CHECK(grad_output.defined() && grad_output.dim() == 2 && grad_output.size(0) == B,
@@ -206,17 +252,27 @@ Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
   nn::check_device(grad_output, device, who, "grad_output");
   // grad_output may be a view of this workspace (an output or gradient it returned): backward
   // reads it only in its first step, before it writes any of those views.
+  const float* p = params_->values().data();
   const float* x = m.inputs.data();
   const float* c = C > 0 ? m.context.data() : nullptr;
-  const float *dx = nullptr, *dc = nullptr;
-  m.run(device, [&](auto& program, auto& ex) {
-    program.bind(params_->values().data(), params_->grads().data(), m.workspace.data(), B);
-    if (B > 0) program.backward(ex, x, c, grad_output.data(), grad_context != nullptr);
-    dx = program.buf.dx;
-    dc = program.buf.dc;
-  });
-  if (grad_context != nullptr) *grad_context = C > 0 ? m.view(dc, B, C) : Tensor();
-  return m.view(dx, B, options_.in_features);
+  const float* dout = grad_output.data();
+  const int64_t I = options_.in_features, O = options_.out_features;
+  const bool want_dc = grad_context != nullptr;
+  const int64_t first_param = m.params.first;
+  m.runner.backward(params_->grads().data() + first_param, m.params.second - first_param,
+                    [&](auto& program, auto& ex, const exec::Part& part, float* grads) {
+                      const nn::ResidualNetOutputs<float> io = m.outputs(part);
+                      // The program addresses gradients by the set's offsets.
+                      program.bind(p, grads - first_param, part.ws, part.rows, &io);
+                      if (part.rows > 0)
+                        program.backward(ex, x + part.first * I, c ? c + part.first * C : nullptr,
+                                         dout + part.first * O, want_dc);
+                    });
+  const exec::Workspace& ws = m.runner.workspace(Phase::kTraining);
+  float* front = m.runner.front(Phase::kTraining);
+  const Impl::Front f = m.front(B);
+  if (grad_context != nullptr) *grad_context = C > 0 ? ws.view(front + f.dc, B, C) : Tensor();
+  return ws.view(front + f.dx, B, I);
 }
 
 }  // namespace cusbi

@@ -1,6 +1,6 @@
 // nflows' ResidualNet forward and backward, written once as a sequence of executor operations
 // (GEMMs, fused bias/ReLU/gating passes with their column sums) over flat parameter, gradient and
-// workspace buffers. Instantiated with cpu::CpuExec<float> (production CPU), nn::CudaExec
+// workspace buffers. Instantiated with cpu::CpuExec<float> (production CPU), exec::CudaExec
 // (production GPU) and cpu::CpuExec<double> (tests/gradcheck), so the paths cannot drift apart.
 #pragma once
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cusbi/nn.hpp"
+#include "host/exec/workspace.hpp"
 #include "host/nn/linear_ops.hpp"
 #include "kernels/nn.h"
 
@@ -46,20 +47,23 @@ struct ResidualNetBuffers {
   T* scratch = nullptr;  // column-sum and weight-gradient partials
 };
 
-// Hands out the pieces of a workspace (or only counts them when base is null), each rounded up
-// to 16 elements so every matrix starts on a 64-byte boundary. Sized per executor: only the CPU
-// one needs weight-gradient partials.
+// Carves the pieces of a workspace (host/exec/workspace.hpp), or only counts them when base is
+// null. Sized per executor: only the CPU one needs weight-gradient partials. With `io`, the
+// output and the input and context gradients are the caller's (row-ordered buffers that several
+// row parts write into) and take no workspace.
+template <class T>
+struct ResidualNetOutputs {
+  T *out = nullptr, *dx = nullptr, *dc = nullptr;
+};
+
 template <class Exec>
 int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch,
                                  typename Exec::Scalar* base,
-                                 ResidualNetBuffers<typename Exec::Scalar>* b) {
+                                 ResidualNetBuffers<typename Exec::Scalar>* b,
+                                 const ResidualNetOutputs<typename Exec::Scalar>* io = nullptr) {
   using T = typename Exec::Scalar;
-  int64_t used = 0;
-  auto take = [&](int64_t n) {
-    T* p = base ? base + used : nullptr;
-    used += (n + 15) / 16 * 16;
-    return p;
-  };
+  exec::Carver<T> carver{base};
+  auto take = [&](int64_t n) { return carver.take(n); };
   const int64_t bh = batch * l.hidden;
   const bool gated = l.context > 0;
   ResidualNetBuffers<T> tmp;
@@ -69,7 +73,7 @@ int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch,
   d.z2.resize(l.blocks);
   d.s.resize(l.blocks);
   d.h = take(bh);
-  d.out = take(batch * l.out);
+  d.out = io ? io->out : take(batch * l.out);
   for (int64_t k = 0; k < l.blocks; ++k) {
     d.r[k] = take(bh);
     d.u[k] = take(bh);
@@ -81,13 +85,13 @@ int64_t carve_residual_workspace(const ResidualNetLayout& l, int64_t batch,
   d.dr = take(bh);
   d.dt = gated ? take(bh) : nullptr;
   d.dg = gated ? take(bh) : nullptr;
-  d.dx = take(batch * l.in);
-  d.dc = gated ? take(batch * l.context) : nullptr;
+  d.dx = io ? io->dx : take(batch * l.in);
+  d.dc = !gated ? nullptr : io ? io->dc : take(batch * l.context);
   // Column sums and weight gradients run one after the other and share the scratch.
   const int64_t widest = std::max({l.hidden, l.in, l.context, l.out});
   d.scratch = take(std::max(kern::colsum_scratch(batch, std::max(l.hidden, l.out)),
                             Exec::weight_grad_scratch(batch, l.hidden * widest)));
-  return used;
+  return carver.used;
 }
 
 template <class Exec>
@@ -99,17 +103,23 @@ class ResidualNetProgram {
     carve_residual_workspace<Exec>(l_, 0, nullptr, &buf);  // sizes the per-block vectors once
   }
   const ResidualNetLayout& layout() const { return l_; }
-  static int64_t workspace_numel(const ResidualNetLayout& layout, int64_t batch) {
-    return carve_residual_workspace<Exec>(layout, batch, nullptr, nullptr);
+  // caller_outputs: the output and gradients will be the caller's (bind's `io`).
+  static int64_t workspace_numel(const ResidualNetLayout& layout, int64_t batch,
+                                 bool caller_outputs = false) {
+    const ResidualNetOutputs<T> none;
+    return carve_residual_workspace<Exec>(layout, batch, nullptr, nullptr,
+                                          caller_outputs ? &none : nullptr);
   }
 
   // Points the program at flat parameters, gradients and a workspace of at least
-  // workspace_numel(batch) elements. Allocates nothing once constructed.
-  void bind(const T* params, T* grads, T* workspace, int64_t batch) {
+  // workspace_numel(batch, io != nullptr) elements; with io, buf.out, buf.dx and buf.dc are
+  // io's (B, out), (B, in) and (B, C) buffers. Allocates nothing once constructed.
+  void bind(const T* params, T* grads, T* workspace, int64_t batch,
+            const ResidualNetOutputs<T>* io = nullptr) {
     p_ = params;
     g_ = grads;
     batch_ = batch;
-    carve_residual_workspace<Exec>(l_, batch, workspace, &buf);
+    carve_residual_workspace<Exec>(l_, batch, workspace, &buf, io);
   }
 
   // x (B, in), c (B, C) (null when C == 0) -> buf.out (B, out).

@@ -101,12 +101,9 @@ void Standardize::apply(int mode, const Tensor& in, Tensor& out, const char* who
   const auto m = static_cast<kern::StandardizeMode>(mode);
   const int64_t rows = in.size(0);
   if (rows == 0) return;
-  if (mean_.device().is_cpu()) {
-    cpu::standardize(m, rows, D, in.data(), mean_.data(), std_.data(), out.data());
-  } else {
-    cuda::set_device(mean_.device().index());
-    cuda::nn_standardize(m, rows, D, in.data(), mean_.data(), std_.data(), out.data());
-  }
+  nn::dispatch(mean_.device(), [&](auto& ex) {
+    ex.standardize(m, rows, D, in.data(), mean_.data(), std_.data(), out.data());
+  });
 }
 
 void Standardize::forward(const Tensor& x, Tensor& y) const {

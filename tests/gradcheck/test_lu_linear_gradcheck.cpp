@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gradcheck/nn_gradcheck.hpp"
+#include "host/cpu/lu.hpp"
 #include "host/flows/lu_linear.hpp"
 #include "support/test_support.hpp"
 
@@ -15,7 +16,7 @@ namespace cusbi {
 namespace {
 
 using flows::LuLinear;
-namespace lu_cpu = flows::lu_cpu;
+namespace lu_cpu = cpu::lu;
 using testing::central_differences;
 using testing::grads_agree;
 

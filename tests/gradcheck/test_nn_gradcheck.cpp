@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "gradcheck/nn_gradcheck.hpp"
-#include "host/cpu/nn_exec.hpp"
+#include "host/cpu/nn.hpp"
 #include "host/nn/linear_ops.hpp"
 #include "host/nn/residual_program.hpp"
 #include "support/test_support.hpp"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gradcheck/nn_gradcheck.hpp"
-#include "host/flows/flow_exec.hpp"
+#include "host/cpu/flows.hpp"
 #include "host/flows/nsf_layout.hpp"
 #include "support/test_support.hpp"
 
@@ -19,7 +19,7 @@ namespace {
 
 using testing::central_differences;
 using testing::grads_agree;
-using Exec = flows::FlowCpuExec<double>;
+using Exec = cpu::FlowCpuExec<double>;
 
 std::vector<double> to_double(const Tensor& t) {
   const std::vector<float> v = t.to_vector();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "host/allocation_counter.hpp"
+#include "host/cpu/lu.hpp"
 #include "host/flows/lu_linear.hpp"
 #include "support/test_support.hpp"
 
@@ -178,7 +179,7 @@ TEST(LuLinear, LogdetMatchesFiniteDifferenceJacobian) {
                               dg = layer.get(layer.lu.diag_slot()),
                               bias = layer.get(layer.lu.bias_slot());
     std::vector<double> lu(d * d), w(d * d), ld(1);
-    flows::lu_cpu::prepare(d, lo.data(), up.data(), dg.data(), lu.data(), w.data(), ld.data());
+    cpu::lu::prepare(d, lo.data(), up.data(), dg.data(), lu.data(), w.data(), ld.data());
     // Jacobian of the double forward map by central differences at a random point. The map is
     // affine, so differences are exact up to rounding: ~1e-16 / 1e-3 = 1e-13 per entry.
     std::vector<double> x(d), xp(d), yp(d), ym(d);
@@ -188,10 +189,10 @@ TEST(LuLinear, LogdetMatchesFiniteDifferenceJacobian) {
     for (int64_t j = 0; j < d; ++j) {
       xp = x;
       xp[j] += h;
-      flows::lu_cpu::forward<double>(1, d, w.data(), bias.data(), ld.data(), xp.data(), yp.data(),
+      cpu::lu::forward<double>(1, d, w.data(), bias.data(), ld.data(), xp.data(), yp.data(),
                                      nullptr);
       xp[j] -= 2 * h;
-      flows::lu_cpu::forward<double>(1, d, w.data(), bias.data(), ld.data(), xp.data(), ym.data(),
+      cpu::lu::forward<double>(1, d, w.data(), bias.data(), ld.data(), xp.data(), ym.data(),
                                      nullptr);
       for (int64_t i = 0; i < d; ++i) jac(i, j) = (yp[i] - ym[i]) / (2 * h);
     }

@@ -1,4 +1,4 @@
-// CPU training on row parts (host/flows/nsf_cpu_parts.hpp): a batch cut into parts gives the
+// CPU training on row parts (host/exec/row_parts.hpp, runner.hpp): a batch cut into parts gives the
 // gradients of the whole batch (compared with rows sent one at a time, which never cut), the
 // same bits for any OpenMP thread count, and the input gradient in row order.
 #include <omp.h>
@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "cusbi/cusbi.hpp"
-#include "host/flows/nsf_cpu_parts.hpp"
+#include "host/exec/row_parts.hpp"
 #include "support/test_support.hpp"
 
 namespace cusbi::testing {
@@ -35,20 +35,20 @@ NeuralSplineFlow small_flow() {
 }
 
 TEST(NsfCpuParts, CutDependsOnRowsOnly) {
-  EXPECT_EQ(flows::cpu_flow_parts(100), 1);
-  EXPECT_EQ(flows::cpu_flow_parts(200), 2);  // sbi's batch: 100 + 100 rows
-  EXPECT_EQ(flows::cpu_flow_parts(1000), 8);
-  EXPECT_EQ(flows::cpu_flow_parts(5000), 16);
-  EXPECT_EQ(flows::cpu_flow_parts(100000), 1);  // large batches parallelise each operation
+  EXPECT_EQ(exec::row_parts(100), 1);
+  EXPECT_EQ(exec::row_parts(200), 2);  // sbi's batch: 100 + 100 rows
+  EXPECT_EQ(exec::row_parts(1000), 8);
+  EXPECT_EQ(exec::row_parts(5000), 16);
+  EXPECT_EQ(exec::row_parts(100000), 1);  // large batches parallelise each operation
   for (const int64_t rows : {201, 999, 1023})
-    for (int64_t parts = flows::cpu_flow_parts(rows), k = 0; k < parts; ++k)
-      EXPECT_LE(flows::part_begin(rows, parts, k + 1) - flows::part_begin(rows, parts, k),
+    for (int64_t parts = exec::row_parts(rows), k = 0; k < parts; ++k)
+      EXPECT_LE(exec::part_begin(rows, parts, k + 1) - exec::part_begin(rows, parts, k),
                 rows / parts + 1);
 }
 
 TEST(NsfCpuParts, PartedGradientsEqualRowByRowGradients) {
   const int64_t rows = 300;  // 4 parts of 75
-  ASSERT_EQ(flows::cpu_flow_parts(rows), 4);
+  ASSERT_EQ(exec::row_parts(rows), 4);
   NeuralSplineFlow flow = small_flow();
   const Batch b = make_batch(rows, 7);
   flow.zero_grad();

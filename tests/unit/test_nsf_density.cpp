@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "host/allocation_counter.hpp"
-#include "host/flows/flow_exec.hpp"
+#include "host/cpu/flows.hpp"
 #include "host/flows/nsf_layout.hpp"
 #include "support/test_support.hpp"
 
@@ -124,7 +124,7 @@ TEST(NsfDensity, TrainingStepAllocatesNothingWhenWarm) {
 // log_prob keeps two activation buffers and one conditioner workspace whatever the depth, for
 // one block of rows whatever the batch.
 TEST(NsfDensity, InferenceWorkspaceDoesNotGrowWithTransformsOrBatch) {
-  using Program = flows::NsfProgram<flows::CpuFlowExec>;
+  using Program = flows::NsfProgram<cpu::FlowCpuExec<float>>;
   auto numel = [](int64_t transforms, int64_t rows) {
     ParameterSet ps;
     flows::NsfShape shape{3, 2, 50, 2, 1};
@@ -133,7 +133,7 @@ TEST(NsfDensity, InferenceWorkspaceDoesNotGrowWithTransformsOrBatch) {
     return Program::inference_numel(l, rows);
   };
   EXPECT_EQ(numel(2, 1000), numel(12, 1000));
-  EXPECT_EQ(numel(5, 1000000), numel(5, flows::CpuFlowExec::kInferenceBlockRows));
+  EXPECT_EQ(numel(5, 1000000), numel(5, cpu::FlowCpuExec<float>::kInferenceBlockRows));
   EXPECT_LT(numel(5, 100), numel(5, 1000));
 }
 
@@ -141,7 +141,7 @@ TEST(NsfDensity, InferenceWorkspaceDoesNotGrowWithTransformsOrBatch) {
 // rows evaluated one block at a time.
 TEST(NsfDensity, BlocksDoNotChangeResults) {
   NeuralSplineFlow flow = make_flow(2, true, 9);
-  const int64_t block = flows::CpuFlowExec::kInferenceBlockRows, B = 2 * block + 37;
+  const int64_t block = cpu::FlowCpuExec<float>::kInferenceBlockRows, B = 2 * block + 37;
   Generator gen(10);
   const Tensor in = randn({B, 2}, Device::cpu(), &gen), cond = randn({B, 2}, Device::cpu(), &gen);
   const std::vector<float> all = flow.log_prob(in, cond).to_vector();

@@ -1,9 +1,9 @@
-// CPU executor of the network programs (host/nn/residual_program.hpp): the chunked Eigen GEMMs of
-// host/cpu/gemm.hpp and fused elementwise passes over the per-element math of kernels/nn.h.
-// Templated on the scalar: float in production, double in tests/gradcheck, through this same
-// code. Passes over large matrices run on OpenMP threads in fixed row chunks, so column sums
-// (bias gradients) and weight gradients are reduced in an order that does not depend on the
-// thread count.
+// CPU twin of kernels/nn.cu: the executor of the network programs (host/nn/residual_program.hpp),
+// the chunked Eigen GEMMs of host/cpu/gemm.hpp and fused elementwise passes over the
+// per-element math of kernels/nn.h. Templated on the scalar: float in production, double in
+// tests/gradcheck, through this same code. Passes over large matrices run in fixed row chunks
+// claimed by the pool's threads (host/exec/thread_pool.hpp), so column sums (bias gradients)
+// and weight gradients are reduced in an order that does not depend on the thread count.
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "host/cpu/gemm.hpp"
+#include "host/exec/thread_pool.hpp"
 #include "kernels/nn.h"
 
 namespace cusbi::cpu {
@@ -18,13 +19,12 @@ namespace cusbi::cpu {
 // Below this many elements a pass stays on one thread: waking the team costs more than it saves.
 constexpr int64_t kParallelElements = 16384;
 
-// body(row_begin, row_end) over fixed row chunks, on OpenMP threads for large matrices.
+// body(row_begin, row_end) over fixed row chunks, on the pool's threads for large matrices.
 template <class Body>
 void for_row_chunks(int64_t rows, int64_t cols, Body body) {
   const int64_t chunk = kern::colsum_chunk_rows(rows), chunks = kern::colsum_chunks(rows);
-  const bool parallel = chunks > 1 && rows * cols >= kParallelElements;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t c = 0; c < chunks; ++c) body(c * chunk, std::min(rows, (c + 1) * chunk));
+  exec::parallel_for(chunks, rows * cols >= kParallelElements,
+                     [&](int64_t c) { body(c * chunk, std::min(rows, (c + 1) * chunk)); });
 }
 
 // body(row_begin, row_end, acc0, acc1) adds the column sums of its rows into acc0/acc1 (each
@@ -41,14 +41,13 @@ void chunked_colsum(int64_t rows, int64_t cols, T* out0, T* out1, T* scratch, Bo
   const int64_t chunk = kern::colsum_chunk_rows(rows), chunks = kern::colsum_chunks(rows);
   T* part0 = scratch;
   T* part1 = scratch + chunks * cols;
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
+  exec::parallel_for(chunks, true, [&](int64_t c) {
     T* p0 = out0 ? part0 + c * cols : nullptr;
     T* p1 = out1 ? part1 + c * cols : nullptr;
     if (p0) std::fill(p0, p0 + cols, T(0));
     if (p1) std::fill(p1, p1 + cols, T(0));
     body(c * chunk, std::min(rows, (c + 1) * chunk), p0, p1);
-  }
+  });
   for (int64_t c = 0; c < chunks; ++c)
     for (int64_t j = 0; j < cols; ++j) {
       if (out0) out0[j] += part0[c * cols + j];
@@ -203,7 +202,7 @@ void standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const T
   });
 }
 
-// The executor interface the programs are written against (see host/nn/cuda_exec.hpp).
+// The executor interface the programs are written against (see host/exec/cuda_exec.hpp).
 template <class T>
 struct CpuExec {
   using Scalar = T;
@@ -237,6 +236,10 @@ struct CpuExec {
     cpu::colsum(rows, cols, dy, db, scratch);
   }
   void relu(int64_t n, const T* x, T* y) { cpu::relu(n, x, y); }
+  void standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const T* in,
+                   const T* mean, const T* std, T* out) {
+    cpu::standardize(mode, rows, cols, in, mean, std, out);
+  }
   void relu_backward(int64_t n, const T* x, const T* dy, T* dx) {
     cpu::relu_backward(n, x, dy, dx);
   }
