@@ -73,9 +73,8 @@ struct ThreadPool::State {
       if (!error) error = std::current_exception();
     }
   }
-  // Claims and runs parts of generation `gen` until none is left; returns how many it ran.
-  int64_t claim_parts(uint32_t gen) {
-    int64_t ran = 0;
+  // Claims and runs parts of generation `gen` until none is left.
+  void claim_parts(uint32_t gen, bool worker) {
     uint64_t w = word.load(std::memory_order_acquire);
     while (gen_of(w) == gen && next_of(w) < parts_of(w)) {
       const Task t = task.load(std::memory_order_relaxed);
@@ -84,11 +83,10 @@ struct ThreadPool::State {
                                       std::memory_order_acquire))
         continue;  // w now holds the current word
       run_part(t, c, next_of(w));
-      ++ran;
+      if (worker) worker_parts.fetch_add(1, std::memory_order_relaxed);
       if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == parts_of(w)) done.notify_all();
       w = word.load(std::memory_order_acquire);
     }
-    return ran;
   }
 
   void worker_loop(int id) {
@@ -109,8 +107,7 @@ struct ThreadPool::State {
       while (stalled[size_t(id)].load(std::memory_order_acquire) &&
              !stop.load(std::memory_order_acquire))
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      const int64_t ran = claim_parts(seen);
-      if (ran > 0) worker_parts.fetch_add(ran, std::memory_order_relaxed);
+      claim_parts(seen, true);
     }
   }
 };
@@ -158,7 +155,7 @@ void ThreadPool::run(int64_t parts, int helpers, Task task, void* context) {
     s.wake.store(gen, std::memory_order_release);
     s.wake.notify_all();
     ++t_job_depth;
-    s.claim_parts(gen);
+    s.claim_parts(gen, false);
     --t_job_depth;
     // Only parts already claimed by running workers remain: wait for those.
     for (int spin = 0;; ++spin) {
