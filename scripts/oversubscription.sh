@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# How the CPU path degrades when the cores are oversubscribed: times sbi's training step (the
-# flow's loss + backward at batch 200, row parts on the pool) and a large-batch step (10^4 rows,
-# per-operation loops) alone, then beside 2 and 4 busy processes, and prints each slowdown next
-# to the fair share of the cores lost: with N busy processes, P cores and T threads of ours,
-# each runnable thread gets P / (N + T) of a core, so a fair slowdown is max(1, (N + T) / P).
+# How the CPU path degrades when the cores are oversubscribed: times sbi's training step at
+# batch 200 (bench_flow's train_step: loss, backward, clipping, Adam; and loss_backward alone,
+# the row parts on the pool) and at batch 10^4 (per-operation loops) alone, then beside 2 and 4
+# busy processes, and prints each slowdown next to the fair share of the cores lost: with N
+# busy processes, P cores and T threads of ours, each runnable thread gets P / (N + T) of a
+# core, so a fair slowdown is max(1, (N + T) / P).
 # Run it on an otherwise idle machine; the busy loops are killed on exit.
 # Usage: scripts/oversubscription.sh <build folder> [seconds per measurement, default 2]
 set -euo pipefail
@@ -36,8 +37,9 @@ measure() {
 printf 'cores %d, our threads %d, %ss per measurement, load before: %s\n' "$cores" "$threads" \
   "$secs" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-32s %6s %10s %9s %11s\n' benchmark busy ms/step slowdown fair-share
-for case in 'loss_backward/cpu/batch:200/transforms:5/real_time' \
-            'loss_backward/cpu/batch:10000/transforms:5/real_time'; do
+for case in 'train_step/cpu/batch:200/transforms:5/real_time' \
+            'loss_backward/cpu/batch:200/transforms:5/real_time' \
+            'train_step/cpu/batch:10000/transforms:5/real_time'; do
   filter="^${case}\$"
   alone=""
   for n in 0 2 4; do

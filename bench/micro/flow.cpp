@@ -1,6 +1,7 @@
 // Micro benchmarks of the neural spline flow of sbi's tutorial (build_nsf defaults, D = 2,
-// C = 2): log_prob, loss + backward (one training step without the optimiser) and sample, on the
-// CPU and on CUDA, at batch sizes 200 ... 1,000,000. items_per_second = samples/s; GPU runs
+// C = 2): log_prob, loss + backward (one training step without the optimiser), the whole
+// training step (with clipping and Adam) and sample, on the CPU and on CUDA, at batch sizes
+// 200 ... 1,000,000. items_per_second = samples/s; GPU runs
 // synchronise every iteration. "mem_MB" is what the process can measure, named by each run's
 // label: on the CPU the peak resident set growth over the benchmark (flow, inputs, workspaces,
 // outputs); on CUDA the device memory held after the timed loop (cudaMemGetInfo, which misses
@@ -124,6 +125,30 @@ void loss_backward(benchmark::State& state, Device device) {
   memory.report(state);
 }
 
+// One training step as sbi's trainer takes it: loss, backward of the mean, gradient clipping at
+// 5 and an Adam step (scripts/oversubscription.sh times it beside busy processes).
+void train_step(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t batch = state.range(0);
+  cusbi::Generator generator(0);
+  auto flow = tutorial_flow(device, generator, state.range(1));
+  flow.set_check_training_inputs(false);  // as the trainer: data checked once
+  cusbi::Adam adam(flow.parameters(), flow.gradients(), 5e-4);
+  const Tensor theta = cusbi::uniform({batch, kDim}, -3.0f, 3.0f, device, &generator);
+  const Tensor x = theta + 0.1f * cusbi::randn_like(theta, &generator);
+  const Tensor grad = Tensor::full({batch}, 1.0f / static_cast<float>(batch), device);
+  Tensor loss = Tensor::empty({batch}, device);
+  for (auto _ : state) {
+    flow.zero_grad();
+    flow.loss(theta, x, loss);
+    flow.backward(grad);
+    cusbi::clip_grad_norm_on_device(flow.gradients(), 5.0);
+    adam.step();
+    cusbi::synchronize(device);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+
 // `batch` posterior samples at one observation x_o = [1, 1], as the tutorial draws them.
 void sample(benchmark::State& state, Device device) {
   if (skip_without_gpu(state, device)) return;
@@ -146,6 +171,13 @@ void register_all() {
   using Fn = void (*)(benchmark::State&, Device);
   const std::vector<std::pair<std::string, Fn>> ops{
       {"log_prob", &log_prob}, {"loss_backward", &loss_backward}, {"sample", &sample}};
+  for (const Device device : {Device::cpu(), Device::cuda(0)})
+    for (const int64_t batch : {200, 10000})
+      benchmark::RegisterBenchmark(device.is_cpu() ? "train_step/cpu" : "train_step/cuda",
+                                   &train_step, device)
+          ->ArgNames({"batch", "transforms"})
+          ->Args({batch, 5})
+          ->UseRealTime();
   for (const auto& [op, fn] : ops) {
     for (const Device device : {Device::cpu(), Device::cuda(0)}) {
       const std::string name = op + "/" + (device.is_cpu() ? "cpu" : "cuda");
