@@ -3,24 +3,33 @@
 // per-step scalars (bias corrections) are computed here in double, as PyTorch does in Python.
 #include "kernels/adam.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "cusbi/error.hpp"
 #include "cusbi/optim.hpp"
+#include "host/exec/thread_pool.hpp"
+#include "kernels/common.h"
 #include "kernels/cuda_api.h"
 
 namespace cusbi {
 
 namespace {
 
-// Loops shorter than this run on one thread: starting OpenMP threads costs more than they save.
+// Loops shorter than this run on one thread: waking threads costs more than they save.
 constexpr int64_t kParallelMin = 1 << 15;
+constexpr int64_t kChunk = 1 << 13;
 
+// Chunks claimed on the pool (host/exec/thread_pool.hpp), which never waits for a descheduled
+// thread: an OpenMP barrier here made every training step wait a time slice on busy cores.
 void adam_step_cpu(float* params, const float* grads, float* exp_avg, float* exp_avg_sq, int64_t n,
                    const kern::AdamScalars<float>& s) {
-#pragma omp parallel for simd if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i)
-    kern::adam_update(params[i], grads[i], exp_avg[i], exp_avg_sq[i], s);
+  exec::parallel_for(kern::ceil_div(n, kChunk), n >= kParallelMin, [&](int64_t c) {
+    const int64_t end = std::min(n, (c + 1) * kChunk);
+#pragma omp simd
+    for (int64_t i = c * kChunk; i < end; ++i)
+      kern::adam_update(params[i], grads[i], exp_avg[i], exp_avg_sq[i], s);
+  });
 }
 
 void check_lr(double lr) {

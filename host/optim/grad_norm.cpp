@@ -8,6 +8,7 @@
 
 #include "cusbi/error.hpp"
 #include "cusbi/optim.hpp"
+#include "host/exec/thread_pool.hpp"
 #include "kernels/cuda_api.h"
 #include "kernels/reduce_norm.h"
 
@@ -32,27 +33,31 @@ double chunk_sumsq(const float* x, int64_t n, int64_t chunk) {
 }
 
 // The combine pass: lane t sums chunks t, t + kLanes, ... in order. Lanes are independent, so
-// OpenMP may split them over threads without changing any sum; no partials are stored.
+// the pool's threads (host/exec/thread_pool.hpp) may take them in any order without changing
+// any sum; no partials are stored.
 double sumsq_cpu(const float* x, int64_t n) {
   const int64_t num_chunks = n == 0 ? 1 : kern::ceil_div(n, kNormChunk);
   double lanes[kNormLanes] = {};
   const int active = static_cast<int>(std::min<int64_t>(kNormLanes, num_chunks));
-#pragma omp parallel for schedule(static) if (num_chunks >= 8)
-  for (int t = 0; t < active; ++t) {
+  exec::parallel_for(active, num_chunks >= 8, [&](int64_t t) {
     double acc = 0.0;
     for (int64_t c = t; c < num_chunks; c += kNormLanes) acc += chunk_sumsq(x, n, c);
     lanes[t] = acc;
-  }
+  });
   return kern::tree_sum_lanes(lanes);
 }
 
-// Loops shorter than this run on one thread: starting OpenMP threads costs more than they save.
+// Loops shorter than this run on one thread: waking threads costs more than they save.
 constexpr int64_t kParallelMin = 1 << 15;
 
 void scale_cpu(float* x, int64_t n, float coef) {
   if (coef == 1.0f) return;  // x * 1 == x bit for bit
-#pragma omp parallel for simd if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) x[i] *= coef;
+  constexpr int64_t kChunk = 1 << 13;
+  exec::parallel_for(kern::ceil_div(n, kChunk), n >= kParallelMin, [&](int64_t c) {
+    const int64_t end = std::min(n, (c + 1) * kChunk);
+#pragma omp simd
+    for (int64_t i = c * kChunk; i < end; ++i) x[i] *= coef;
+  });
 }
 
 void check_grads(const Tensor& grads, const char* op) {
