@@ -127,7 +127,7 @@ struct FlowCpuExec : CpuExec<T> {
                    T* dx, T* scratch) {
     if (rows > 0)
       lu::backward(rows, d, lu, w, diag, x, dy, dlogdet, g_lower, g_upper, g_diag, g_bias, dx,
-                       scratch);
+                   scratch);
   }
   static int64_t lu_backward_scratch(int64_t rows, int64_t d) {
     return lu::backward_scratch(rows, d);
@@ -153,6 +153,5 @@ struct FlowCpuExec : CpuExec<T> {
     if (!kern::dispatch_bins(a.num_bins, f)) unsupported_bins(a.num_bins);
   }
 };
-
 
 }  // namespace cusbi::cpu

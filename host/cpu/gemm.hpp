@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "host/exec/thread_pool.hpp"
+#include "host/exec/workspace.hpp"
 #include "kernels/common.h"
 
 namespace cusbi::cpu {
@@ -58,7 +59,7 @@ inline int64_t weight_grad_chunks(int64_t batch, int64_t numel) {
 // Scratch (elements) that weight_grad needs for a (numel)-element weight at this batch: one
 // partial per chunk after the first, each rounded to 16 elements to keep 64-byte alignment.
 inline int64_t weight_grad_scratch(int64_t batch, int64_t numel) {
-  return (weight_grad_chunks(batch, numel) - 1) * ((numel + 15) / 16 * 16);
+  return (weight_grad_chunks(batch, numel) - 1) * exec::align_up(numel);
 }
 
 // C (m, n) = op(A) op(B) + beta C for row-major matrices with leading dimensions (elements
@@ -120,7 +121,7 @@ void weight_grad(int64_t out, int64_t in, int64_t batch, const T* dy, int64_t ld
     return;
   }
   const int64_t rows = weight_grad_chunk_rows(batch, out * in);
-  const int64_t stride = (out * in + 15) / 16 * 16;
+  const int64_t stride = exec::align_up(out * in);
   const bool parallel = out * in * batch >= kParallelMacs;
   exec::parallel_for(chunks, parallel, [&](int64_t ch) {
     const int64_t r0 = ch * rows, r1 = std::min(batch, r0 + rows);

@@ -13,7 +13,6 @@
 
 namespace cusbi::cpu::lu {
 
-
 template <class T>
 void prepare(int64_t d, const T* lower, const T* upper, const T* diag, T* lu, T* w, T* logabsdet) {
   for (int64_t i = 0; i < d; ++i)
@@ -53,8 +52,7 @@ void inverse(int64_t rows, int64_t d, const T* lu, const T* bias, const T* logab
 // Layout: the reductions' chunk partials first (shared by the three reductions, which run one
 // after the other), then dW (D*D), then S = sum dlogdet (1).
 int64_t backward_scratch(int64_t rows, int64_t d) {
-  const int64_t reduce =
-      std::max(weight_grad_scratch(rows, d * d), kern::colsum_scratch(rows, d));
+  const int64_t reduce = std::max(weight_grad_scratch(rows, d * d), kern::colsum_scratch(rows, d));
   return exec::align_up(reduce) + d * d + 1;
 }
 

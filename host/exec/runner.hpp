@@ -55,11 +55,11 @@ class Runner {
     cut.offsets[0] = align_up(front);
     if (device.is_cpu()) {
       cut.parts = row_parts(rows);
-      while (int64_t(cpu_.size()) < cut.parts) cpu_.push_back(std::make_unique<CpuProgram>(layout_));
+      while (int64_t(cpu_.size()) < cut.parts)
+        cpu_.push_back(std::make_unique<CpuProgram>(layout_));
       for (int64_t k = 0; k < cut.parts; ++k) {
         const int64_t n = part_begin(rows, cut.parts, k + 1) - part_begin(rows, cut.parts, k);
-        cut.offsets[k + 1] =
-            cut.offsets[k] + align_up(numel(static_cast<CpuProgram*>(nullptr), n));
+        cut.offsets[k + 1] = cut.offsets[k] + align_up(numel(static_cast<CpuProgram*>(nullptr), n));
       }
       float* base = ws_[size_t(phase)].reserve(cut.offsets[cut.parts], device);
       for_parts(cut, [&](int64_t k, const Part& part) {

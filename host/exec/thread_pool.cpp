@@ -58,7 +58,7 @@ struct ThreadPool::State {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> worker_parts{0};
   std::vector<std::thread> workers;
-  std::unique_ptr<std::atomic<bool>[]> stalled{new std::atomic<bool>[kMaxWorkers]};
+  std::unique_ptr<std::atomic<bool>[]> stalled { new std::atomic<bool>[ kMaxWorkers ] };
   std::mutex submit;  // one job at a time
   std::mutex error_mutex;
   std::exception_ptr error;

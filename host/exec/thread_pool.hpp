@@ -8,8 +8,8 @@
 // parallel builds. Which thread ran a part never changes a result: callers give each part its
 // own outputs (partials are combined in part order afterwards).
 #pragma once
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 

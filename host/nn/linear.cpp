@@ -4,8 +4,8 @@
 #include <type_traits>
 
 #include "cusbi/nn.hpp"
-#include "host/nn/checks.hpp"
 #include "host/exec/workspace.hpp"
+#include "host/nn/checks.hpp"
 #include "host/nn/linear_ops.hpp"
 
 namespace cusbi {

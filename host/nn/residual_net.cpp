@@ -92,8 +92,8 @@ ResidualNetLayout find_residual_net(const ResidualNetOptions& o, const Parameter
 
 namespace {
 using exec::Phase;
-using NetRunner =
-    exec::Runner<nn::ResidualNetLayout, nn::ResidualNetProgram, cpu::CpuExec<float>, exec::CudaExec>;
+using NetRunner = exec::Runner<nn::ResidualNetLayout, nn::ResidualNetProgram, cpu::CpuExec<float>,
+                               exec::CudaExec>;
 
 struct TrainingNumel {
   const nn::ResidualNetLayout& layout;
@@ -162,8 +162,8 @@ struct ResidualNet::Impl {
 
   NetRunner runner;
   std::pair<int64_t, int64_t> params;  // the net's range of the parameter set
-  Tensor inputs, context;  // of the last forward, read again by backward (not copied)
-  int64_t batch = -1;      // of the last forward; -1 before the first
+  Tensor inputs, context;              // of the last forward, read again by backward (not copied)
+  int64_t batch = -1;                  // of the last forward; -1 before the first
 };
 
 ResidualNet::ResidualNet(const ResidualNetOptions& options, Device device, Generator* generator)
@@ -222,16 +222,16 @@ Tensor ResidualNet::forward(const Tensor& inputs, const Tensor& context) {
   float* g = params_->grads().data();
   const float* x = inputs.data();
   const float* c = C > 0 ? context.data() : nullptr;
-  float* front = m.runner.run(Phase::kTraining, device, B, m.front(B).numel,
-                              TrainingNumel{m.runner.layout()},
-                              [&](auto& program, auto& ex, const exec::Part& part) {
-                                const nn::ResidualNetOutputs<float> io = m.outputs(part);
-                                program.bind(p, g, part.ws, part.rows, &io);
-                                if (part.rows > 0)
-                                  program.forward(ex, x + part.first * I,
-                                                  c ? c + part.first * C : nullptr);
-                              });
-  return m.runner.workspace(Phase::kTraining).view(front + m.front(B).out, B, options_.out_features);
+  float* front =
+      m.runner.run(Phase::kTraining, device, B, m.front(B).numel, TrainingNumel{m.runner.layout()},
+                   [&](auto& program, auto& ex, const exec::Part& part) {
+                     const nn::ResidualNetOutputs<float> io = m.outputs(part);
+                     program.bind(p, g, part.ws, part.rows, &io);
+                     if (part.rows > 0)
+                       program.forward(ex, x + part.first * I, c ? c + part.first * C : nullptr);
+                   });
+  return m.runner.workspace(Phase::kTraining)
+      .view(front + m.front(B).out, B, options_.out_features);
 }
 
 Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
@@ -240,8 +240,9 @@ Tensor ResidualNet::backward(const Tensor& grad_output, Tensor* grad_context) {
   CUSBI_CHECK(m.batch >= 0, who << ": no forward to differentiate; call forward first (backward "
                                    "uses what the last forward kept)");
   const Device device = params_->device();
-  CUSBI_CHECK(m.runner.device(Phase::kTraining) == device, who << ": the net was moved to " << device.str()
-                                                  << " after the last forward; call forward again");
+  CUSBI_CHECK(m.runner.device(Phase::kTraining) == device,
+              who << ": the net was moved to " << device.str()
+                  << " after the last forward; call forward again");
   const int64_t B = m.batch, C = options_.context_features;
   CUSBI_CHECK(grad_output.defined() && grad_output.dim() == 2 && grad_output.size(0) == B,
               who << ": grad_output has shape "

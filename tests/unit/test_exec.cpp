@@ -37,7 +37,8 @@ TEST(ExecWorkspace, CarvesAlignedPiecesAndCountsTheSameSize) {
   exec::Carver<float> carve{base};
   for (const int64_t n : {1, 17, 0, 33, 16}) {
     const float* p = carve.take(n);
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << "piece of " << n << " not 64-byte aligned";
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u)
+        << "piece of " << n << " not 64-byte aligned";
   }
   EXPECT_EQ(carve.used, count.used);
 }
@@ -158,7 +159,8 @@ TEST(ExecPool, FinishesAJobWhenAWorkerNeverShowsUp) {
   // A whole training step with the worker stalled: the caller runs every part, same bits.
   NeuralSplineFlow flow = small_flow();
   Generator gen(13);
-  const Tensor theta = randn({200, 3}, Device::cpu(), &gen), x = randn({200, 2}, Device::cpu(), &gen);
+  const Tensor theta = randn({200, 3}, Device::cpu(), &gen),
+               x = randn({200, 2}, Device::cpu(), &gen);
   const Tensor gl = rand({200}, Device::cpu(), &gen);
   const auto stalled = flow_step(flow, theta, x, gl);
   pool.stall_worker_for_testing(0, false);
