@@ -49,25 +49,42 @@ void inverse(int64_t rows, int64_t d, const T* lu, const T* bias, const T* logab
   });
 }
 
-// Layout: the reductions' chunk partials first (shared by the three reductions, which run one
-// after the other), then dW (D*D), then S = sum dlogdet (1).
+// The pieces of backward's scratch (host/exec/workspace.hpp's carving; counted when base is
+// null): the reductions' chunk partials (shared by the three reductions, which run one after
+// the other), dW (D*D) and S = sum dlogdet (1).
+template <class T>
+struct BackwardScratch {
+  T *partials = nullptr, *dw = nullptr, *dlogdet_sum = nullptr;
+  int64_t numel = 0;
+};
+
+template <class T>
+BackwardScratch<T> carve_backward(int64_t rows, int64_t d, T* base) {
+  exec::Carver<T> c{base};
+  BackwardScratch<T> s;
+  s.partials = c.take(std::max(weight_grad_scratch(rows, d * d), kern::colsum_scratch(rows, d)));
+  s.dw = c.take(d * d);
+  s.dlogdet_sum = c.take(1);
+  s.numel = c.used;
+  return s;
+}
+
 int64_t backward_scratch(int64_t rows, int64_t d) {
-  const int64_t reduce = std::max(weight_grad_scratch(rows, d * d), kern::colsum_scratch(rows, d));
-  return exec::align_up(reduce) + d * d + 1;
+  return carve_backward<float>(rows, d, nullptr).numel;
 }
 
 template <class T>
 void backward(int64_t rows, int64_t d, const T* lu, const T* w, const T* diag, const T* x,
               const T* dy, const T* dlogdet, T* g_lower, T* g_upper, T* g_diag, T* g_bias, T* dx,
               T* scratch) {
-  const int64_t reduce = backward_scratch(rows, d) - d * d - 1;
-  T* dw = scratch + reduce;
-  T* dlogdet_sum = dw + d * d;
-  colsum(rows, d, dy, g_bias, scratch);
+  const BackwardScratch<T> s = carve_backward(rows, d, scratch);
+  T* dw = s.dw;
+  T* dlogdet_sum = s.dlogdet_sum;
+  colsum(rows, d, dy, g_bias, s.partials);
   std::fill(dw, dw + d * d, T(0));
-  weight_grad(d, d, rows, dy, d, x, d, dw, d, scratch);
+  weight_grad(d, d, rows, dy, d, x, d, dw, d, s.partials);
   *dlogdet_sum = T(0);
-  if (dlogdet != nullptr) colsum(rows, int64_t(1), dlogdet, dlogdet_sum, scratch);
+  if (dlogdet != nullptr) colsum(rows, int64_t(1), dlogdet, dlogdet_sum, s.partials);
   if (dx != nullptr) gemm(false, false, rows, d, d, dy, d, w, d, T(0), dx, d);
   for (int64_t i = 0; i < d; ++i)
     for (int64_t j = 0; j < d; ++j)
