@@ -143,6 +143,35 @@ TEST(ExecRunner, ResidualNetPartsMatchOneProgramOverTheBatch) {
   EXPECT_TRUE(all_close(parted[3], net.gradients().to_vector(), 1e-5, 1e-4));
 }
 
+TEST(ExecRunner, CpuFlowHotPathsAllocateNothingOnceSized) {
+  NeuralSplineFlow flow = small_flow();
+  Generator gen(14);
+  const Tensor in = randn({8, 100, 3}, Device::cpu(), &gen);
+  const Tensor cond = randn({100, 2}, Device::cpu(), &gen);
+  Tensor out = Tensor::empty({8, 100}, Device::cpu());
+  const Tensor theta = randn({300, 3}, Device::cpu(), &gen),
+               x = randn({300, 2}, Device::cpu(), &gen);
+  Tensor loss = Tensor::empty({300}, Device::cpu());
+  const Tensor grad = Tensor::full({300}, 1.0f / 300, Device::cpu());
+  flow.set_check_training_inputs(false);  // as the trainer
+  flow.log_prob(in, cond, out);
+  flow.loss(theta, x, loss);
+  flow.backward(grad);  // sizes the gradient partials of 4 parts
+  const int64_t before = detail::allocation_count();
+  for (int i = 0; i < 3; ++i) {
+    flow.log_prob(in, cond, out);
+    flow.zero_grad();
+    flow.loss(theta, x, loss);
+    flow.backward(grad);
+  }
+  EXPECT_EQ(detail::allocation_count(), before) << "a repeated step allocated";
+  // A smaller batch (2 parts instead of 4) fits in what is there.
+  Tensor small_loss = loss.slice_rows(0, 200);
+  flow.loss(theta.slice_rows(0, 200), x.slice_rows(0, 200), small_loss);
+  flow.backward(grad.slice_rows(0, 200));
+  EXPECT_EQ(detail::allocation_count(), before) << "a smaller batch allocated";
+}
+
 TEST(ExecPool, FinishesAJobWhenAWorkerNeverShowsUp) {
   Threads t(2);
   exec::ThreadPool& pool = exec::ThreadPool::instance();
