@@ -63,6 +63,7 @@ struct NeuralSplineFlow::Impl {
   ParameterSet params;
   std::unique_ptr<flows::NsfProgram<CudaFlowExec>> gpu;
   Tensor inference_ws, training_ws;
+  Tensor gradient_ws;  // GPU: backward's input and condition gradients
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
   bool check_training_inputs = true;
 
@@ -185,7 +186,7 @@ void NeuralSplineFlow::to(Device device) {
   if (m.input_z.mean().defined()) m.input_z.to(device);
   if (m.condition_z.mean().defined()) m.condition_z.to(device);
   m.device = device;
-  m.inference_ws = m.training_ws = Tensor();
+  m.inference_ws = m.training_ws = m.gradient_ws = Tensor();
   m.training_rows = -1;
 }
 
@@ -231,7 +232,8 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
   m.training_rows = r.rows;
 }
 
-void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
+void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input,
+                                Tensor* grad_condition) {
   Impl& m = *impl_;
   const int64_t rows = m.training_rows;
   CUSBI_CHECK(rows >= 0,
@@ -244,23 +246,31 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
   flows::check_on(grad_loss, m.device, "NeuralSplineFlow.backward", "grad_loss");
   if (rows == 0) {
     if (grad_input) *grad_input = Tensor::zeros({0, m.D}, m.device);
+    if (grad_condition) *grad_condition = Tensor::zeros({0, m.C}, m.device);
     return;
   }
   if (m.device.is_cpu()) {
-    m.parts->backward(m.pointers(), m.params.grads(), m.training_rows, m.D, grad_loss,
-                      m.training_ws, grad_input);
+    m.parts->backward(m.pointers(), m.params.grads(), m.training_rows, m.D, m.C, grad_loss,
+                      m.training_ws, grad_input, grad_condition);
     return;
   }
-  const flows::NsfPointers<float> p = m.pointers();
-  const float* g = nullptr;
-  m.run_gpu([&](auto& program, auto& ex) {
-    g = program.backward(ex, p, m.training_ws.data(), rows, grad_loss.data(),
-                         grad_input != nullptr);
-  });
-  if (grad_input) {
-    const int64_t offset = g - m.training_ws.data();
-    *grad_input = m.training_ws.slice_rows(offset, offset + rows * m.D).reshape({rows, m.D});
+  // The GPU's input and condition gradients share one grow-only buffer, (rows, D) then (rows, C).
+  const int64_t need = rows * (m.D + m.C);
+  if (!m.gradient_ws.defined() || m.gradient_ws.numel() < need ||
+      m.gradient_ws.device() != m.device) {
+    m.gradient_ws = Tensor();
+    m.gradient_ws = Tensor::empty({need}, m.device);
   }
+  float* gi = grad_input ? m.gradient_ws.data() : nullptr;
+  float* gc = grad_condition ? m.gradient_ws.data() + rows * m.D : nullptr;
+  const flows::NsfPointers<float> p = m.pointers();
+  m.run_gpu([&](auto& program, auto& ex) {
+    program.backward(ex, p, m.training_ws.data(), rows, grad_loss.data(), gi, gc);
+  });
+  if (grad_input) *grad_input = m.gradient_ws.slice_rows(0, rows * m.D).reshape({rows, m.D});
+  if (grad_condition)
+    *grad_condition =
+        m.gradient_ws.slice_rows(rows * m.D, rows * (m.D + m.C)).reshape({rows, m.C});
 }
 
 void NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition, Tensor& out) {

@@ -99,14 +99,18 @@ class CpuParts {
   }
   // backward of the last loss over its `rows` rows: part 0 accumulates into `grads`, part
   // k > 0 into its own zeroed partial, and the partials are added in part order. With
-  // grad_input, sets it to the input gradient (rows, D), a view valid until the next backward.
+  // grad_input / grad_condition, sets them to the input gradient (rows, D) / condition gradient
+  // (rows, C), views valid until the next backward; each part writes its own rows.
   void backward(const NsfPointers<float>& p, const Tensor& grads, int64_t rows, int64_t D,
-                const Tensor& grad_loss, Tensor& ws, Tensor* grad_input) {
+                int64_t C, const Tensor& grad_loss, Tensor& ws, Tensor* grad_input,
+                Tensor* grad_condition) {
     const int64_t parts = int64_t(offsets_.size()) - 1, numel = grads.numel();
     if (parts > 1) grow(partials_, (parts - 1) * numel);
     if (grad_input) grow(input_grad_, rows * D);
+    if (grad_condition) grow(condition_grad_, rows * C);
     float* partials = parts > 1 ? partials_.data() : nullptr;
     float* gi = grad_input ? input_grad_.data() : nullptr;
+    float* gc = grad_condition ? condition_grad_.data() : nullptr;
     for_training(rows, ws, [&](int64_t k, int64_t r0, int64_t n, Program& program,
                                CpuFlowExec& ex, float* w) {
       NsfPointers<float> pk = p;
@@ -114,8 +118,8 @@ class CpuParts {
         pk.grads = partials + (k - 1) * numel;
         std::fill(pk.grads, pk.grads + numel, 0.0f);
       }
-      const float* g = program.backward(ex, pk, w, n, grad_loss.data() + r0, gi != nullptr);
-      if (gi) std::copy(g, g + n * D, gi + r0 * D);
+      program.backward(ex, pk, w, n, grad_loss.data() + r0, gi ? gi + r0 * D : nullptr,
+                       gc ? gc + r0 * C : nullptr);
     });
     float* out = grads.data();
     for (int64_t k = 1; k < parts; ++k) {
@@ -124,6 +128,8 @@ class CpuParts {
       for (int64_t i = 0; i < numel; ++i) out[i] += part[i];
     }
     if (grad_input) *grad_input = input_grad_.slice_rows(0, rows * D).reshape({rows, D});
+    if (grad_condition)
+      *grad_condition = condition_grad_.slice_rows(0, rows * C).reshape({rows, C});
   }
 
  private:
@@ -142,6 +148,7 @@ class CpuParts {
   std::vector<int64_t> offsets_;  // each part's training workspace offset, then the total
   Tensor partials_;               // (parts - 1) x parameters
   Tensor input_grad_;             // (rows, D)
+  Tensor condition_grad_;         // (rows, C)
 };
 
 }  // namespace cusbi::flows
