@@ -85,14 +85,18 @@ class CouplingProgram {
     ex.coupling_inverse(args(s, conditioner(ex, y, ctx), y), x);
   }
   // After forward(x) with the same binding: dy (rows, D), dlogdet (rows,) -> dx (rows, D) and
-  // parameter gradients (accumulated). dparams: (rows, n_tr (3K-1)) scratch.
+  // parameter gradients (accumulated). dparams: (rows, n_tr (3K-1)) scratch. When dctx is
+  // non-null the gradient w.r.t. the (standardised) context ctx (rows, C) is written there, or
+  // added to it when accumulate_dctx: the couplings of a flow share one context.
   void backward(Exec& ex, const SplineSpec& s, const T* x, const T* ctx, const T* dy,
-                const T* dlogdet, T* dparams, T* dx) {
+                const T* dlogdet, T* dparams, T* dx, T* dctx = nullptr,
+                bool accumulate_dctx = false) {
     ex.coupling_backward(args(s, params_out(), x), dy, dlogdet, dparams, dx);
     if (map_) {
-      map_->backward(ex, ctx, dparams);
+      map_->backward(ex, ctx, dparams, dctx, accumulate_dctx);
     } else {
-      net_->backward(ex, a_, ctx, dparams, /*context_grad=*/false);
+      net_->backward(ex, a_, ctx, dparams, /*context_grad=*/dctx != nullptr, dctx,
+                     accumulate_dctx);
       ex.scatter_add_identity(rows_, l_.features, l_.parity, net_->buf.dx, dx);
     }
   }

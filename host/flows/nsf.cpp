@@ -31,6 +31,22 @@ struct InferenceNumel {
     return P::inference_numel(layout, n);
   }
 };
+// The front of the training workspace: backward's input gradient (rows, D), then its
+// condition gradient (rows, C); every row part writes its rows of both.
+struct GradientFront {
+  int64_t input = 0, condition = 0, numel = 0;
+};
+GradientFront gradient_front(int64_t rows, int64_t D, int64_t C) {
+  exec::Carver<float> c;
+  GradientFront f;
+  f.input = c.used;
+  c.take(rows * D);
+  f.condition = c.used;
+  c.take(rows * C);
+  f.numel = c.used;
+  return f;
+}
+
 struct TrainingNumel {
   const flows::NsfLayout& layout;
   template <class P>
@@ -73,8 +89,7 @@ struct NeuralSplineFlow::Impl {
   void run_log_prob(const flows::LogProbRows& r, const Tensor& input, const Tensor& condition,
                     float* out, float* z) {
     const flows::NsfPointers<float> p = pointers();
-    runner->run(Phase::kInference, device, r.samples * r.batch, 0,
-                InferenceNumel{runner->layout()},
+    runner->run(Phase::kInference, device, r.samples * r.batch, 0, InferenceNumel{runner->layout()},
                 [&](auto& program, auto& ex, const exec::Part& part) {
                   kern::RowMap im = r.input, cm = r.condition;
                   im.first += part.first;
@@ -88,14 +103,13 @@ struct NeuralSplineFlow::Impl {
   void run_sample(const flows::SampleRows& r, const Tensor& noise, const Tensor& condition,
                   float* out) {
     const flows::NsfPointers<float> p = pointers();
-    runner->run(Phase::kInference, device, r.samples * r.batch, 0,
-                InferenceNumel{runner->layout()},
+    runner->run(Phase::kInference, device, r.samples * r.batch, 0, InferenceNumel{runner->layout()},
                 [&](auto& program, auto& ex, const exec::Part& part) {
                   kern::RowMap nm = r.noise, cm = r.condition;
                   nm.first += part.first;
                   cm.first += part.first;
-                  program.sample(ex, p, part.ws, part.rows, nm, noise.data(), cm,
-                                 condition.data(), out + part.first * D);
+                  program.sample(ex, p, part.ws, part.rows, nm, noise.data(), cm, condition.data(),
+                                 out + part.first * D);
                 });
   }
 };
@@ -196,21 +210,21 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
   m.training_rows = -1;  // a failure below leaves nothing to differentiate
   if (r.rows > 0) {
     const flows::NsfPointers<float> p = m.pointers();
-    // The front of the training workspace holds backward's input gradient (rows, D).
-    m.runner->run(Phase::kTraining, m.device, r.rows, r.rows * m.D,
+    m.runner->run(Phase::kTraining, m.device, r.rows, gradient_front(r.rows, m.D, m.C).numel,
                   TrainingNumel{m.runner->layout()},
                   [&](auto& program, auto& ex, const exec::Part& part) {
                     kern::RowMap im = r.input, cm = r.condition;
                     im.first += part.first;
                     cm.first += part.first;
-                    program.loss(ex, p, part.ws, part.rows, im, input.data(), cm,
-                                 condition.data(), out.data() + part.first);
+                    program.loss(ex, p, part.ws, part.rows, im, input.data(), cm, condition.data(),
+                                 out.data() + part.first);
                   });
   }
   m.training_rows = r.rows;
 }
 
-void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
+void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input,
+                                Tensor* grad_condition) {
   Impl& m = *impl_;
   const int64_t rows = m.training_rows;
   CUSBI_CHECK(rows >= 0,
@@ -223,21 +237,26 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input) {
   flows::check_on(grad_loss, m.device, "NeuralSplineFlow.backward", "grad_loss");
   if (rows == 0) {
     if (grad_input) *grad_input = Tensor::zeros({0, m.D}, m.device);
+    if (grad_condition) *grad_condition = Tensor::zeros({0, m.C}, m.device);
     return;
   }
   const flows::NsfPointers<float> p = m.pointers();
-  float* gi = grad_input ? m.runner->front(Phase::kTraining) : nullptr;
-  const int64_t D = m.D;
+  const GradientFront f = gradient_front(rows, m.D, m.C);
+  float* front = m.runner->front(Phase::kTraining);
+  float* gi = grad_input ? front + f.input : nullptr;
+  float* gc = grad_condition ? front + f.condition : nullptr;
+  const int64_t D = m.D, C = m.C;
   m.runner->backward(m.params.grads().data(), m.params.grads().numel(),
                      [&](auto& program, auto& ex, const exec::Part& part, float* grads) {
                        flows::NsfPointers<float> pk = p;
                        pk.grads = grads;
-                       const float* g = program.backward(ex, pk, part.ws, part.rows,
-                                                         grad_loss.data() + part.first,
-                                                         gi != nullptr);
-                       if (gi) ex.copy(gi + part.first * D, g, part.rows * D);
+                       program.backward(ex, pk, part.ws, part.rows, grad_loss.data() + part.first,
+                                        gi ? gi + part.first * D : nullptr,
+                                        gc ? gc + part.first * C : nullptr);
                      });
-  if (grad_input) *grad_input = m.runner->workspace(Phase::kTraining).view(gi, rows, D);
+  const exec::Workspace& ws = m.runner->workspace(Phase::kTraining);
+  if (grad_input) *grad_input = ws.view(gi, rows, D);
+  if (grad_condition) *grad_condition = ws.view(gc, rows, C);
 }
 
 void NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition, Tensor& out) {

@@ -111,12 +111,18 @@ class NsfProgram {
   }
 
   // For the last loss over the same ws and rows: grad_loss (rows,) -> accumulated parameter
-  // gradients; returns the gradient w.r.t. the (raw) input, (rows, D) inside ws, when
-  // input_grad, else null.
-  const T* backward(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, const T* grad_loss,
-                    bool input_grad) {
+  // gradients. When non-null, grad_input (rows, D) receives the gradient w.r.t. the raw input
+  // and grad_condition (rows, C) the gradient w.r.t. the raw condition, one row per loss row
+  // (a broadcast condition row gets one gradient row per use). The condition gradient sums the
+  // couplings' conditioner gradients (the standardised context is shared by all of them) and
+  // passes through the condition's z-scoring; it is what NLE's potential needs (theta is the
+  // condition there). Without it its GEMMs are skipped.
+  void backward(Exec& ex, const NsfPointers<T>& p, T* ws, int64_t rows, const T* grad_loss,
+                T* grad_input, T* grad_condition = nullptr) {
     carve_training(l_, rows, ws, train_);
     Training& b = train_;
+    T* dctx = grad_condition ? b.dctx : nullptr;
+    bool dctx_written = false;
     int64_t s = num_steps();
     ex.loss_grad(rows, features(), b.act[s], grad_loss, b.d[0], b.dlogdet);
     int cur = 0;
@@ -133,18 +139,27 @@ class NsfProgram {
       }
       couplings_[k].bind(p.params, p.grads, b.coupling[k], rows);
       couplings_[k].backward(ex, l_.spline, b.act[s - 1], b.ctx, b.d[cur], b.dlogdet, b.dparams,
-                             b.d[1 - cur]);
+                             b.d[1 - cur], dctx, dctx_written);
+      dctx_written = dctx != nullptr;
       cur = 1 - cur;
       --s;
     }
-    if (!input_grad) return nullptr;
-    if (p.input_mean) {
-      ex.standardize(kern::StandardizeMode::kBackward, rows, features(), b.d[cur], p.input_mean,
-                     p.input_std, b.grad_input);
-    } else {
-      ex.copy(b.grad_input, b.d[cur], rows * features());
+    if (grad_input) {
+      if (p.input_mean) {
+        ex.standardize(kern::StandardizeMode::kBackward, rows, features(), b.d[cur], p.input_mean,
+                       p.input_std, grad_input);
+      } else {
+        ex.copy(grad_input, b.d[cur], rows * features());
+      }
     }
-    return b.grad_input;
+    if (grad_condition) {
+      if (p.condition_mean) {
+        ex.standardize(kern::StandardizeMode::kBackward, rows, context(), dctx, p.condition_mean,
+                       p.condition_std, grad_condition);
+      } else {
+        ex.copy(grad_condition, dctx, rows * context());
+      }
+    }
   }
 
  private:
@@ -156,7 +171,7 @@ class NsfProgram {
   };
   struct Training {
     T *ctx = nullptr, *logdet = nullptr, *total = nullptr, *dparams = nullptr, *dlogdet = nullptr,
-      *grad_input = nullptr, *lu = nullptr, *lu_scratch = nullptr;
+      *dctx = nullptr, *lu = nullptr, *lu_scratch = nullptr;
     T* d[2] = {nullptr, nullptr};
     std::vector<T*> act;       // step s's input is act[s]; act[num_steps] is the base variable z
     std::vector<T*> coupling;  // each coupling's own workspace
@@ -287,7 +302,7 @@ class NsfProgram {
     b.d[1] = c.take(rows * D);
     b.dparams = c.take(rows * max_transformed(l) * kern::rq_num_params(l.spline.num_bins));
     b.dlogdet = c.take(rows);
-    b.grad_input = c.take(rows * D);
+    b.dctx = c.take(rows * l.shape.context);
     b.lu = l.lu ? c.take(2 * D * D + 1) : nullptr;
     b.lu_scratch = l.lu ? c.take(Exec::lu_backward_scratch(rows, D)) : nullptr;
     return c.used;

@@ -69,9 +69,11 @@ class SplineMapProgram {
                        h_[l_.hidden_layers], out);
   }
 
-  // For the ctx of the last forward and dout (rows, out): accumulates parameter gradients (the
-  // context is data: its gradient is not formed).
-  void backward(Exec& ex, const T* ctx, const T* dout) {
+  // For the ctx of the last forward and dout (rows, out): accumulates parameter gradients and,
+  // when dctx is non-null, writes the context gradient (rows, C) there, or adds it to what dctx
+  // holds when accumulate_dctx.
+  void backward(Exec& ex, const T* ctx, const T* dout, T* dctx = nullptr,
+                bool accumulate_dctx = false) {
     const int64_t B = rows_, H = l_.hidden, n = l_.hidden_layers;
     const nn::LinearOffsets& f = l_.last;
     T* dh = d_[0];
@@ -82,7 +84,7 @@ class SplineMapProgram {
       relu_linear_backward(ex, l_.repeated, h_[i - 1], h_[i], dh, below);
       dh = below;
     }
-    relu_linear_backward(ex, l_.first, ctx, h_[0], dh, nullptr);
+    relu_linear_backward(ex, l_.first, ctx, h_[0], dh, dctx, accumulate_dctx);
   }
 
   T* out = nullptr;  // (rows, out) after forward
@@ -93,13 +95,15 @@ class SplineMapProgram {
     ex.gemm(false, true, rows_, w.out, w.in, x, w.in, p_ + w.weight, w.in, T(0), y, w.out);
     ex.bias_act(kern::BiasAct::kBiasRelu, rows_, w.out, y, p_ + w.bias, static_cast<T*>(nullptr));
   }
-  // dy (gradient w.r.t. y = relu(x W^T + b)) is masked in place; dx = dy W when dx is non-null.
+  // dy (gradient w.r.t. y = relu(x W^T + b)) is masked in place; dx = dy W (+ dx when
+  // accumulate) when dx is non-null.
   void relu_linear_backward(Exec& ex, const nn::LinearOffsets& w, const T* x, const T* y, T* dy,
-                            T* dx) {
+                            T* dx, bool accumulate = false) {
     ex.relu_backward_colsum(rows_, w.out, dy, y, g_ + w.bias, scratch_);
     ex.weight_grad(w.out, w.in, rows_, dy, w.out, x, w.in, g_ + w.weight, w.in, scratch_);
     if (dx)
-      ex.gemm(false, false, rows_, w.in, w.out, dy, w.out, p_ + w.weight, w.in, T(0), dx, w.in);
+      ex.gemm(false, false, rows_, w.in, w.out, dy, w.out, p_ + w.weight, w.in,
+              T(accumulate ? 1 : 0), dx, w.in);
   }
 
   static int64_t carve(const SplineMapLayout& l, int64_t rows, T* base, SplineMapProgram* p) {

@@ -120,6 +120,7 @@ class ResidualNetProgram {
     g_ = grads;
     batch_ = batch;
     carve_residual_workspace<Exec>(l_, batch, workspace, &buf, io);
+    dc_ = buf.dc;  // block_backward called on its own (tests) writes the context gradient here
   }
 
   // x (B, in), c (B, C) (null when C == 0) -> buf.out (B, out).
@@ -131,15 +132,19 @@ class ResidualNetProgram {
   }
 
   // For the x, c of the last forward and dout (B, out): accumulates parameter gradients and
-  // writes buf.dx (B, in) and, when context_grad, buf.dc (B, C) (skipping its GEMMs otherwise:
-  // a flow whose context is fixed data never needs it).
-  void backward(Exec& ex, const T* x, const T* c, const T* dout, bool context_grad = true) {
+  // writes buf.dx (B, in) and, when context_grad, the context gradient (B, C) (skipping its
+  // GEMMs otherwise: a flow whose context is fixed data never needs it). The context gradient
+  // goes to buf.dc, or to dc_out when given, added to what dc_out holds when accumulate_dc
+  // (a flow sums its couplings' context gradients this way, in GEMMs with beta = 1).
+  void backward(Exec& ex, const T* x, const T* c, const T* dout, bool context_grad = true,
+                T* dc_out = nullptr, bool accumulate_dc = false) {
     const LinearOffsets& f = l_.final_layer;
     linear_backward(ex, p_ + f.weight, g_ + f.weight, g_ + f.bias, batch_, l_.hidden, l_.out, buf.h,
                     dout, buf.dh, false, buf.scratch);
     pending_dr = pending_r = nullptr;
-    dc_written = false;
-    want_dc = context_grad;
+    want_dc = context_grad && l_.context > 0;
+    dc_ = dc_out ? dc_out : buf.dc;
+    dc_written = accumulate_dc;
     for (int64_t k = l_.blocks - 1; k >= 0; --k) block_backward(ex, k, c);
     initial_backward(ex, x, c);
   }
@@ -187,8 +192,7 @@ class ResidualNetProgram {
       const LinearOffsets& wc = l_.context_layer[k];
       ex.weight_grad(H, C, B, buf.dg, H, c, C, g_ + wc.weight, C, buf.scratch);
       if (want_dc) {
-        ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0), buf.dc,
-                C);
+        ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0), dc_, C);
         dc_written = true;
       }
     }
@@ -210,8 +214,8 @@ class ResidualNetProgram {
     if (C > 0) {
       ex.weight_grad(H, C, B, buf.dh, H, c, C, g_ + w.weight + I, ld, buf.scratch);
       if (want_dc)
-        ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0),
-                buf.dc, C);
+        ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0), dc_,
+                C);
     }
   }
 
@@ -220,6 +224,7 @@ class ResidualNetProgram {
   const T* pending_r = nullptr;
   bool dc_written = false;  // the first context-gradient GEMM overwrites, later ones add
   bool want_dc = true;      // compute the context gradient at all
+  T* dc_ = nullptr;         // where the context gradient goes (buf.dc or the caller's buffer)
 
  private:
   ResidualNetLayout l_;

@@ -75,9 +75,15 @@ class NeuralSplineFlow {
   // data once at intake turns it off: on a GPU the check synchronises with the host every step.
   void set_check_training_inputs(bool check);
   // grad_loss (B,) for the last loss(): accumulates parameter gradients (zero them with
-  // zero_grad). When grad_input is non-null it is set to the gradient w.r.t. the input (B, D),
-  // a view of the flow's workspace valid until the next loss or backward.
-  void backward(const Tensor& grad_loss, Tensor* grad_input = nullptr);
+  // zero_grad). When grad_input is non-null it is set to the gradient w.r.t. the input (B, D);
+  // when grad_condition is non-null, to the gradient w.r.t. the condition (B, C), through the
+  // conditioner networks and the condition's z-scoring (NLE's potential differentiates with
+  // respect to theta, the condition there). A condition given as (1, C) and broadcast gets one
+  // gradient row per loss row: sum them for the gradient w.r.t. that single row. Both are views
+  // of the flow's workspace, valid until the next loss or backward; the condition gradient's
+  // GEMMs are skipped when it is not asked for.
+  void backward(const Tensor& grad_loss, Tensor* grad_input = nullptr,
+                Tensor* grad_condition = nullptr);
 
   // log q(input | condition). input (S, B, D) or (B, D), condition (B, C) or (S, B, C); batch
   // sizes broadcast as in sbi (equal, or one of them 1). Returns (S, B) ((1, B) for 2-D input).

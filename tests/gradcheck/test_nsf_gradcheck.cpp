@@ -1,5 +1,6 @@
 // Gradient check of the neural spline flow's training pair: the loss L = sum_r R_r loss_r
-// (weights R random) w.r.t. every parameter tensor and the input, analytic backward vs central
+// (weights R random) w.r.t. every parameter tensor, the input and the condition (through the
+// conditioners and the condition's z-scoring), analytic backward vs central
 // differences in double, through the production program (host/flows/nsf_program.hpp on the CPU
 // executor instantiated with double: the same couplings, ResidualNet, ContextSplineMap, LU and
 // spline code the float path runs). Then the float production flow against that double backward.
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gradcheck/nn_gradcheck.hpp"
@@ -86,12 +88,13 @@ struct Case {
     program->loss(ex, pointers(), ws.data(), rows, map, input.data(), map, cond.data(), out.data());
     return testing::dot(out, weights, rows);
   }
-  // Analytic gradients: parameters into `grads`, returns the input gradient.
-  std::vector<double> backward() {
+  // Analytic gradients: parameters into `grads`, the input's and the condition's returned.
+  std::pair<std::vector<double>, std::vector<double>> backward() {
     std::fill(grads.begin(), grads.end(), 0.0);
     loss();
-    const double* g = program->backward(ex, pointers(), ws.data(), rows, weights.data(), true);
-    return std::vector<double>(g, g + input.size());
+    std::vector<double> gi(input.size()), gc(cond.size());
+    program->backward(ex, pointers(), ws.data(), rows, weights.data(), gi.data(), gc.data());
+    return {gi, gc};
   }
 
   int64_t rows;
@@ -126,18 +129,27 @@ void run_case(int64_t D, int64_t C, const NsfOptions& o, uint64_t seed) {
   SCOPED_TRACE("D=" + std::to_string(D) + " C=" + std::to_string(C) +
                " K=" + std::to_string(o.num_bins));
   Case c(D, C, o, 6, seed);
-  const std::vector<double> dinput = c.backward();
+  const auto [dinput, dcond] = c.backward();
   const std::vector<double> dparams = c.grads;
   check_parameters(c, dparams);
   EXPECT_TRUE(grads_agree(dinput, central_differences(c.input, [&] { return c.loss(); }), "input"));
+  EXPECT_TRUE(
+      grads_agree(dcond, central_differences(c.cond, [&] { return c.loss(); }), "condition"));
+  // Asking only for the parameter gradients gives the same ones (the skipped context GEMMs
+  // touch no parameter gradient).
+  std::fill(c.grads.begin(), c.grads.end(), 0.0);
+  c.loss();
+  c.program->backward(c.ex, c.pointers(), c.ws.data(), c.rows, c.weights.data(), nullptr, nullptr);
+  EXPECT_EQ(c.grads, dparams) << "parameter gradients depend on which input gradients are asked";
 
   // The float production flow (same parameters, rounded) agrees with the double backward.
   NeuralSplineFlow& flow = *c.flow;
   flow.zero_grad();
   flow.loss(c.input_f, c.cond_f);
-  Tensor grad_input;
-  flow.backward(c.weights_f, &grad_input);
+  Tensor grad_input, grad_condition;
+  flow.backward(c.weights_f, &grad_input, &grad_condition);
   const std::vector<float> gf = flow.gradients().to_vector(), gi = grad_input.to_vector();
+  const std::vector<float> gc = grad_condition.to_vector();
   double worst = 0.0, scale = 0.0;
   for (size_t i = 0; i < dparams.size(); ++i) {
     worst = std::max(worst, std::fabs(gf[i] - dparams[i]));
@@ -151,6 +163,11 @@ void run_case(int64_t D, int64_t C, const NsfOptions& o, uint64_t seed) {
   EXPECT_LE(worst, 3e-4 * scale) << "float vs double parameter gradients";
   for (size_t i = 0; i < dinput.size(); ++i)
     EXPECT_NEAR(gi[i], dinput[i], 1e-3 * (1.0 + std::fabs(dinput[i]))) << "input " << i;
+  // The condition gradient runs through the same layers in reverse plus one conditioner GEMM
+  // per coupling: the input gradient's float tolerance holds for it too.
+  ASSERT_EQ(gc.size(), dcond.size());
+  for (size_t i = 0; i < dcond.size(); ++i)
+    EXPECT_NEAR(gc[i], dcond[i], 1e-3 * (1.0 + std::fabs(dcond[i]))) << "condition " << i;
 }
 
 NsfOptions options(int64_t bins) {
@@ -181,6 +198,13 @@ TEST(NsfGradcheck, WithoutInputZScoring) {
   o.z_score_input = ZScore::None;
   o.z_score_condition = ZScore::Structured;
   run_case(2, 3, o, 4);
+}
+
+TEST(NsfGradcheck, WithoutConditionZScoring) {
+  // The condition gradient then skips the z-score backward: the plain copy path.
+  NsfOptions o = options(4);
+  o.z_score_condition = ZScore::None;
+  run_case(2, 2, o, 5);
 }
 
 }  // namespace

@@ -83,13 +83,15 @@ TEST(NsfParity, TrainingAndInferenceMatchTheCpu) {
       EXPECT_TRUE(close(lg, lc, 1e-4, 1e-4, "loss"));
       f.cpu->zero_grad();
       f.gpu->zero_grad();
-      Tensor gic, gig;
-      f.cpu->backward(w, &gic);
-      f.gpu->backward(w.to(cuda), &gig);
+      Tensor gic, gig, gcc, gcg;
+      f.cpu->backward(w, &gic, &gcc);
+      f.gpu->backward(w.to(cuda), &gig, &gcg);
       // Sums over up to 1000 rows of terms amplified by narrow bins (see the gradcheck's
       // float-vs-double bounds, 6e-5 of the largest): 1e-3 of the largest gradient.
       EXPECT_TRUE(close_scaled(f.gpu->gradients(), f.cpu->gradients(), 1e-3, "parameter grads"));
       EXPECT_TRUE(close(gig, gic, 1e-3, 1e-3, "input grads"));
+      // The condition gradient sums one conditioner GEMM per coupling: same bound as the input's.
+      EXPECT_TRUE(close(gcg, gcc, 1e-3, 1e-3, "condition grads"));
       const Tensor in3 = randn({2, B, D}, Device::cpu(), &g);
       EXPECT_TRUE(close(f.gpu->log_prob(in3.to(cuda), cond_g.slice_rows(0, 1)),
                         f.cpu->log_prob(in3, cond.slice_rows(0, 1)), 1e-4, 1e-4, "log_prob"));
