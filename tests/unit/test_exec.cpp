@@ -109,6 +109,30 @@ TEST(ExecRunner, SameBitsForOneOrTwoThreadsAtSbiBatch) {
   EXPECT_EQ(nets[0], nets[1]);
 }
 
+TEST(ExecRunner, LargeBatchesSameBitsForAnyThreadCount) {
+  // Above kMaxPartedRows the batch runs as one program whose GEMMs, column sums and spline
+  // passes each split into fixed chunks claimed by the pool's threads.
+  const int64_t B = exec::kMaxPartedRows + 808;
+  ASSERT_EQ(exec::row_parts(B), 1);
+  Generator gen(15);
+  const Tensor theta = randn({B, 3}, Device::cpu(), &gen), x = randn({B, 2}, Device::cpu(), &gen);
+  const Tensor gl = rand({B}, Device::cpu(), &gen);
+  NeuralSplineFlow flow = small_flow();
+  ResidualNet net({3, 29, 50, 5, 2}, Device::cpu(), &gen);
+  const Tensor nx = randn({B, 3}, Device::cpu(), &gen), nc = randn({B, 5}, Device::cpu(), &gen);
+  const Tensor ng = randn({B, 29}, Device::cpu(), &gen);
+  std::vector<std::vector<std::vector<float>>> flows, nets;
+  for (const int threads : {1, 2, 3}) {
+    Threads t(threads);
+    flows.push_back(flow_step(flow, theta, x, gl));
+    nets.push_back(net_step(net, nx, nc, ng));
+  }
+  EXPECT_EQ(flows[0], flows[1]);
+  EXPECT_EQ(flows[0], flows[2]);
+  EXPECT_EQ(nets[0], nets[1]);
+  EXPECT_EQ(nets[0], nets[2]);
+}
+
 TEST(ExecRunner, ResidualNetPartsMatchOneProgramOverTheBatch) {
   const int64_t B = 300;  // 4 parts of 75 rows
   ASSERT_EQ(exec::row_parts(B), 4);
