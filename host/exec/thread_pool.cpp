@@ -50,11 +50,12 @@ bool in_parallel_job() { return t_job_depth > 0; }
 
 struct ThreadPool::State {
   std::atomic<uint64_t> word{0};
-  std::atomic<uint32_t> wake{0};  // the generation last published; workers sleep on it
-  std::atomic<int> done{0};       // parts of the current job that have finished
+  // Per worker: the generation last published to it; it sleeps on its own word, so a job
+  // wakes only the workers it may use.
+  std::unique_ptr<std::atomic<uint32_t>[]> wake { new std::atomic<uint32_t>[ kMaxWorkers ] };
+  std::atomic<int> done{0};  // parts of the current job that have finished
   std::atomic<Task> task{nullptr};
   std::atomic<void*> context{nullptr};
-  std::atomic<int> helpers{0};
   std::atomic<bool> stop{false};
   std::atomic<int64_t> worker_parts{0};
   std::vector<std::thread> workers;
@@ -91,19 +92,19 @@ struct ThreadPool::State {
 
   void worker_loop(int id) {
     t_job_depth = 1;
-    uint32_t seen = wake.load(std::memory_order_acquire);
+    std::atomic<uint32_t>& my_wake = wake[size_t(id)];
+    uint32_t seen = my_wake.load(std::memory_order_acquire);
     for (;;) {
-      for (int spin = 0; wake.load(std::memory_order_acquire) == seen; ++spin) {
+      for (int spin = 0; my_wake.load(std::memory_order_acquire) == seen; ++spin) {
         if (stop.load(std::memory_order_acquire)) return;
         if (spin < kWorkerSpins) {
           cpu_relax();
         } else {
-          wake.wait(seen, std::memory_order_acquire);
+          my_wake.wait(seen, std::memory_order_acquire);
         }
       }
       if (stop.load(std::memory_order_acquire)) return;
-      seen = wake.load(std::memory_order_acquire);
-      if (id >= helpers.load(std::memory_order_relaxed)) continue;
+      seen = my_wake.load(std::memory_order_acquire);
       while (stalled[size_t(id)].load(std::memory_order_acquire) &&
              !stop.load(std::memory_order_acquire))
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -113,13 +114,18 @@ struct ThreadPool::State {
 };
 
 ThreadPool::ThreadPool() : s_(new State) {
-  for (int i = 0; i < kMaxWorkers; ++i) s_->stalled[size_t(i)] = false;
+  for (int i = 0; i < kMaxWorkers; ++i) {
+    s_->stalled[size_t(i)] = false;
+    s_->wake[size_t(i)] = 0;
+  }
 }
 
 ThreadPool::~ThreadPool() {
   s_->stop.store(true, std::memory_order_release);
-  s_->wake.fetch_add(1, std::memory_order_acq_rel);
-  s_->wake.notify_all();
+  for (size_t i = 0; i < s_->workers.size(); ++i) {
+    s_->wake[i].fetch_add(1, std::memory_order_acq_rel);
+    s_->wake[i].notify_one();
+  }
   for (std::thread& t : s_->workers) t.join();
   delete s_;
 }
@@ -146,14 +152,15 @@ void ThreadPool::run(int64_t parts, int helpers, Task task, void* context) {
       const int id = int(s.workers.size());
       s.workers.emplace_back([&s, id] { s.worker_loop(id); });
     }
-    s.helpers.store(helpers, std::memory_order_relaxed);
     s.task.store(task, std::memory_order_relaxed);
     s.context.store(context, std::memory_order_relaxed);
     s.done.store(0, std::memory_order_relaxed);
     const uint32_t gen = ++s.generation;
     s.word.store(pack(gen, parts, 0), std::memory_order_release);
-    s.wake.store(gen, std::memory_order_release);
-    s.wake.notify_all();
+    for (int i = 0; i < helpers; ++i) {
+      s.wake[size_t(i)].store(gen, std::memory_order_release);
+      s.wake[size_t(i)].notify_one();
+    }
     ++t_job_depth;
     s.claim_parts(gen, false);
     --t_job_depth;
