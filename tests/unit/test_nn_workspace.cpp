@@ -156,7 +156,8 @@ TEST(LinearWorkspace, BackwardScratchGrowsOnlyForABiggerBatch) {
 }
 
 TEST(ResidualNetWorkspace, RepeatedRunsGiveIdenticalBits) {
-  // B * H >= 16384 takes the multi-threaded path with chunked column sums.
+  // B = 1100 runs as 16 row parts on the pool's threads, their gradient partials added in part
+  // order (host/exec/runner.hpp).
   const int64_t B = 1100;
   Generator gen(4);
   ResidualNet net({3, 29, 50, 5, 2}, Device::cpu(), &gen);
