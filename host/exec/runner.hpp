@@ -19,6 +19,7 @@
 #include "host/exec/row_parts.hpp"
 #include "host/exec/thread_pool.hpp"
 #include "host/exec/workspace.hpp"
+#include "kernels/common.h"
 #include "kernels/cuda_api.h"
 
 namespace cusbi::exec {
@@ -106,7 +107,7 @@ class Runner {
     if (cut.parts == 1) return;
     // Each element adds its partials in part order, whichever thread sums its chunk.
     constexpr int64_t kSumChunk = 4096;
-    exec::parallel_for(kern_ceil_div(numel, kSumChunk), numel >= (int64_t(1) << 16),
+    exec::parallel_for(kern::ceil_div(numel, kSumChunk), numel >= (int64_t(1) << 16),
                        [&](int64_t c) {
                          const int64_t end = std::min(numel, (c + 1) * kSumChunk);
                          for (int64_t k = 1; k < cut.parts; ++k) {
@@ -133,7 +134,6 @@ class Runner {
     int64_t rows = 0, parts = 1;
     std::array<int64_t, kMaxParts + 1> offsets{};  // each part's workspace, then the end
   };
-  static int64_t kern_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
   // g(part index, part) for each part of the cut; a single part runs on the caller outside any
   // job, so its own operations may still use the pool's threads.
