@@ -11,7 +11,8 @@
 
 namespace cusbi::detail {
 
-struct SimulationData {
+class SimulationData {
+ public:
   // `estimator` names the owner in messages ("NPE": "NPE.append_simulations: ...").
   SimulationData(std::string estimator, int64_t dim_theta, Device device)
       : estimator(std::move(estimator)), dim_theta(dim_theta), device(device) {}
