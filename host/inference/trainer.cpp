@@ -111,21 +111,17 @@ struct Pass {
   BatchLoader loader;
   Tensor losses;              // (losses_per_batch(size),)
   std::vector<Tensor> slots;  // (1,) views of the run's sums, one per batch
-  double scale = 1.0;         // from slot sums to sbi's per-batch contribution
 
   Pass(const std::vector<int64_t>& pool, const TrainOptions& o, const SimulationData& data,
        const TrainableEstimator& e)
       : loader(pool, o.training_batch_size, data.theta().size(1), data.x().size(1), data.device),
-        losses(Tensor::empty({e.losses_per_batch(loader.size())}, data.device)) {
-    if (e.epoch_loss() == TrainableEstimator::EpochLoss::SumOfBatchMeans)
-      scale = 1.0 / static_cast<double>(losses.numel());
-  }
+        losses(Tensor::empty({e.losses_per_batch(loader.size())}, data.device)) {}
 
   // sbi's epoch loss: the sum over all batches / (number of batches * batch size).
   double epoch_loss(const std::vector<float>& sums, int64_t first) const {
     double total = 0.0;
     for (int64_t k = 0; k < loader.count(); ++k) total += sums[static_cast<size_t>(first + k)];
-    return total * scale / static_cast<double>(loader.count() * loader.size());
+    return total / static_cast<double>(loader.count() * loader.size());
   }
 };
 

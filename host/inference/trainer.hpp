@@ -34,14 +34,12 @@ class TrainableEstimator {
   virtual Tensor gradients() = 0;   // flat, shares memory with the network
   virtual void zero_grad() = 0;
 
-  // Entries of the loss vector for a batch of `batch` rows: B per-sample losses for NPE and NLE;
-  // an estimator whose loss has another layout (NRE_A: 2B binary cross-entropies) says so.
+  // Entries of the loss vector for a batch of `batch` rows. sbi logs (and stops on) the sum of
+  // each batch's losses over all batches / (number of batches * batch size): per-sample losses
+  // (NPE, NLE: B entries) give the mean loss per sample; an estimator whose loss is one scalar
+  // per batch (NRE's losses are means over atoms and rows) returns 1 entry, the batch's loss, and
+  // gets sbi's NRE value, the sum of batch means / (number of batches * batch size).
   virtual int64_t losses_per_batch(int64_t batch) const { return batch; }
-  // How sbi turns batch losses into the epoch loss it logs and stops on: NPE and NLE sum the
-  // per-sample losses; NRE sums each batch's mean (its losses are a scalar per batch). Either
-  // way the sum is divided by (number of batches * batch size).
-  enum class EpochLoss { SumOfLosses, SumOfBatchMeans };
-  virtual EpochLoss epoch_loss() const { return EpochLoss::SumOfLosses; }
 
   // The batch's losses, whose mean is the loss being minimised, into `losses`
   // (losses_per_batch(B),): theta (B, D) and x (B, C) are views of the epoch's gathered rows.

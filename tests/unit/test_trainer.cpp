@@ -202,34 +202,30 @@ TEST(Trainer, ResumeCarriesEpochBestLossAndAdamState) {
   EXPECT_LT(whole.parameters().item(), 1.0f);  // still moving: Adam's state matters each step
 }
 
-// An estimator whose loss has another layout (NRE_A: 2 entries per row, a mean per batch):
-// the loop sizes the loss vector, its gradient and sbi's logged epoch loss from the interface.
-class PairedLossEstimator : public ScriptedEstimator {
+// An estimator whose loss is one scalar per batch (as NRE's): the loop sizes the loss vector and
+// its gradient from the interface, and logs sbi's NRE epoch loss.
+class BatchScalarLossEstimator : public ScriptedEstimator {
  public:
-  PairedLossEstimator() : ScriptedEstimator({3.0f}) {}
-  int64_t losses_per_batch(int64_t batch) const override { return 2 * batch; }
-  EpochLoss epoch_loss() const override { return EpochLoss::SumOfBatchMeans; }
+  BatchScalarLossEstimator() : ScriptedEstimator({3.0f}) {}
+  int64_t losses_per_batch(int64_t) const override { return 1; }
   void backward(const Tensor& grad_losses) override {
-    grad_sizes.push_back(grad_losses.numel());
-    grad_values.push_back(grad_losses.to_vector()[0]);
+    grads.push_back(grad_losses.to_vector());
     ScriptedEstimator::backward(grad_losses);
   }
-  std::vector<int64_t> grad_sizes;
-  std::vector<float> grad_values;
+  std::vector<std::vector<float>> grads;
 };
 
 TEST(Trainer, LossLayoutComesFromTheEstimator) {
-  PairedLossEstimator e;
+  BatchScalarLossEstimator e;
   const Trained t = train_scripted(e, {.max_num_epochs = 0});
   ASSERT_EQ(t.error, "");
-  // Training batch of 18 rows: 36 losses, each with d mean / d loss = 1/36. The batch means (1
-  // in training, 3 in validation) are summed and divided by batches * batch size, as sbi logs
-  // NRE's losses: 1 / 18 and 3 / 2.
-  EXPECT_EQ(e.grad_sizes, (std::vector<int64_t>{36}));
-  EXPECT_EQ(e.grad_values, (std::vector<float>{1.0f / 36.0f}));
+  // One training batch (18 rows) with loss 1 and one validation batch (2 rows) with loss 3:
+  // sbi's NRE logs the sum of batch means / (batches * batch size), 1 / 18 and 3 / 2, and the
+  // gradient of a one-entry mean is 1.
+  EXPECT_EQ(e.grads, (std::vector<std::vector<float>>{{1.0f}}));
   ASSERT_EQ(t.state.summary.training_loss.size(), 1u);
-  EXPECT_DOUBLE_EQ(t.state.summary.training_loss[0], 1.0 / 18.0);
-  EXPECT_DOUBLE_EQ(t.state.summary.validation_loss[0], 3.0 / 2.0);
+  EXPECT_EQ(t.state.summary.training_loss[0], 1.0 / 18.0);
+  EXPECT_EQ(t.state.summary.validation_loss[0], 3.0 / 2.0);
 }
 
 TEST(Trainer, ChecksNameTheEstimator) {
