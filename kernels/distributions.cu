@@ -76,7 +76,8 @@ __global__ void support_select_kernel(const float* mask, int64_t rows, int64_t d
 
 __global__ void sum_trials_kernel(const float* log_likelihood, int64_t trials, int64_t cols,
                                   const float* prior, float* out) {
-  CUSBI_DIST_LOOP(c, cols) out[c] = kern::sum_trials_column(log_likelihood, trials, cols, c, prior[c]);
+  CUSBI_DIST_LOOP(c, cols)
+  out[c] = kern::sum_trials_column(log_likelihood, trials, cols, c, prior[c]);
 }
 
 __global__ void scaled_fma_kernel(const float* a, const float* b, const float* c, float sign,
@@ -97,7 +98,8 @@ void box_from_uniform(float* u, const float* low, const float* high, int64_t n, 
 void box_log_prob(const float* theta, const float* low, const float* high, int64_t rows,
                   int64_t dim, float log_volume, float* out) {
   if (rows == 0) return;
-  box_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, low, high, rows, dim, log_volume, out);
+  box_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, low, high, rows, dim,
+                                                               log_volume, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -125,7 +127,7 @@ void mvn_log_prob(const float* theta, const float* mean, const double* inv_tril,
                   int64_t dim, float log_normalizer, float* out) {
   if (rows == 0) return;
   mvn_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, mean, inv_tril, rows, dim,
-                                                              log_normalizer, out);
+                                                               log_normalizer, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -133,7 +135,7 @@ void mvn_log_prob_gradient(const float* theta, const float* mean, const double* 
                            int64_t rows, int64_t dim, float* grad) {
   if (rows == 0) return;
   mvn_log_prob_gradient_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, mean, precision,
-                                                                       rows, dim, grad);
+                                                                        rows, dim, grad);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -141,7 +143,8 @@ void theta_map(kern::ThetaMap map, const float* in, const float* shift, const fl
                int64_t n, int64_t dim, float* out) {
   if (n == 0) return;
   kern::visit_theta_map(map, [&](auto tag) {
-    theta_map_kernel<decltype(tag)::value><<<grid_for(n), kBlock, 0, stream()>>>(in, shift, scale, n, dim, out);
+    theta_map_kernel<decltype(tag)::value>
+        <<<grid_for(n), kBlock, 0, stream()>>>(in, shift, scale, n, dim, out);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -157,7 +160,7 @@ void support_select(const float* mask, int64_t rows, int64_t dim, float sign, fl
                     const float* grad_in, float* grad_out) {
   if (rows == 0) return;
   support_select_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(mask, rows, dim, sign, value,
-                                                                grad_in, grad_out);
+                                                                 grad_in, grad_out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -165,7 +168,7 @@ void sum_trials(const float* log_likelihood, int64_t trials, int64_t cols, const
                 float* out) {
   if (cols == 0) return;
   sum_trials_kernel<<<grid_for(cols), kBlock, 0, stream()>>>(log_likelihood, trials, cols, prior,
-                                                            out);
+                                                             out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

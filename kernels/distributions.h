@@ -230,7 +230,8 @@ CUSBI_HD T sum_trials_column(const T* log_likelihood, int64_t trials, int64_t co
 
 // sign * (a * b + c) for element i, b and c optional (null: 1 and 0). One pass composes a
 // transformed potential's value (a = potential, c = log|det|) and its gradient by the chain rule
-// through the diagonal Jacobian (a = d potential / d theta, b = d theta / d z, c = d log|det| / dz).
+// through the diagonal Jacobian (a = d potential / d theta, b = d theta / d z, c = d log|det| /
+// dz).
 template <typename T>
 CUSBI_HD T scaled_fma_element(const T* a, const T* b, const T* c, T sign, int64_t i) {
   const T ab = b ? a[i] * b[i] : a[i];

@@ -39,11 +39,10 @@ void check_out(const Tensor& out, const Shape& shape, Device device, const char*
                     << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected "
                     << shape_str(shape) << "; preallocate it with Tensor::empty("
                     << shape_str(shape) << ", device)");
-  CUSBI_CHECK(out.device() == device, where << ": " << what << " is on " << out.device().str()
-                                            << " but the work runs on " << device.str()
-                                            << "; allocate it with .to(" << device_code(device)
-                                            << ") or Tensor::empty(shape, "
-                                            << device_code(device) << ")");
+  CUSBI_CHECK(out.device() == device,
+              where << ": " << what << " is on " << out.device().str() << " but the work runs on "
+                    << device.str() << "; allocate it with .to(" << device_code(device)
+                    << ") or Tensor::empty(shape, " << device_code(device) << ")");
 }
 
 std::string format_value(double value) {

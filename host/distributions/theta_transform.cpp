@@ -126,8 +126,8 @@ void ThetaTransform::inverse(const Tensor& z, Tensor& theta) const {
     if (!theta.shares_memory_with(z)) theta.copy_(z);
     return;
   }
-  apply_map(kind_ == Kind::Sigmoid ? ThetaMap::SigmoidInverse : ThetaMap::AffineInverse, z,
-            shift_, scale_, theta);
+  apply_map(kind_ == Kind::Sigmoid ? ThetaMap::SigmoidInverse : ThetaMap::AffineInverse, z, shift_,
+            scale_, theta);
 }
 
 void ThetaTransform::inverse_derivative(const Tensor& z, Tensor& out) const {
@@ -152,8 +152,7 @@ void ThetaTransform::inverse_log_abs_det_jacobian_gradient(const Tensor& z, Tens
 void ThetaTransform::inverse_log_abs_det_jacobian(const Tensor& z, Tensor& out) const {
   const char* where = "ThetaTransform::inverse_log_abs_det_jacobian";
   if (is_identity()) {
-    CUSBI_CHECK(z.defined() && z.dim() >= 1,
-                where << ": z must be a tensor of shape (..., D)");
+    CUSBI_CHECK(z.defined() && z.dim() >= 1, where << ": z must be a tensor of shape (..., D)");
     dist::check_out(out, batch_of(z), z.device(), where);
     out.zero_();
     return;

@@ -50,9 +50,9 @@ class LikelihoodPotential final : public Potential {
 
  private:
   std::shared_ptr<NeuralSplineFlow> flow_;
-  std::unique_ptr<Distribution> prior_;   // on the flow's device
-  Tensor x_;                              // (T, C)
-  Tensor trials_;                         // x_ viewed as (T, 1, C)
+  std::unique_ptr<Distribution> prior_;     // on the flow's device
+  Tensor x_;                                // (T, C)
+  Tensor trials_;                           // x_ viewed as (T, 1, C)
   Tensor log_likelihood_, prior_log_prob_;  // grow-only (T, M) and (M,)
 };
 

@@ -15,8 +15,8 @@ int64_t check_theta(const Tensor& theta, int64_t dim, Device device, const char*
                     const char* what) {
   dist::check_rows(theta, dim, device, where, what, "the potential");
   CUSBI_CHECK(theta.dim() == 2, where << ": " << what << " has shape " << shape_str(theta.shape())
-                                      << "; pass a batch of shape (M, " << dim
-                                      << ") (reshape({1, " << dim << "}) for one point)");
+                                      << "; pass a batch of shape (M, " << dim << ") (reshape({1, "
+                                      << dim << "}) for one point)");
   return theta.size(0);
 }
 
@@ -83,9 +83,8 @@ void sum_trials(const Tensor& log_likelihood, const Tensor& prior, Tensor& out) 
   float* o = out.data();
   switch (out.device().type()) {
     case DeviceType::CPU:
-      dist::for_rows(cols, trials, [&](int64_t c) {
-        o[c] = kern::sum_trials_column(ll, trials, cols, c, p[c]);
-      });
+      dist::for_rows(cols, trials,
+                     [&](int64_t c) { o[c] = kern::sum_trials_column(ll, trials, cols, c, p[c]); });
       break;
     case DeviceType::CUDA:
       cuda::set_device(out.device().index());
@@ -101,7 +100,8 @@ void scaled_fma(const Tensor& a, const Tensor* b, const Tensor* c, float sign, T
   float* o = out.data();
   switch (out.device().type()) {
     case DeviceType::CPU:
-      dist::for_rows(n, 1, [&](int64_t i) { o[i] = kern::scaled_fma_element(ap, bp, cp, sign, i); });
+      dist::for_rows(n, 1,
+                     [&](int64_t i) { o[i] = kern::scaled_fma_element(ap, bp, cp, sign, i); });
       break;
     case DeviceType::CUDA:
       cuda::set_device(out.device().index());

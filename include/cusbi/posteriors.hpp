@@ -34,7 +34,7 @@ struct SampleOptions {
 
 // sbi's log_prob() keyword arguments.
 struct LogProbOptions {
-  bool norm_posterior = true;  // subtract log(acceptance rate): the leakage correction
+  bool norm_posterior = true;             // subtract log(acceptance rate): the leakage correction
   int64_t num_rejection_samples = 10000;  // accepted samples that estimate the acceptance rate
   bool force_update = false;              // recompute the cached rate for the default x
 };

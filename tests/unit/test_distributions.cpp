@@ -1,7 +1,7 @@
 // Priors and ThetaTransform on the CPU: closed forms, out= forms equal to the allocating ones
-// and allocation-free, log_prob gradients against finite differences, the half-open log_prob vs the closed support
-// check, -inf outside and for NaN, batch shapes, errors and their messages, and values against
-// torch / sbi 0.27 (numbers pasted below; made once with python, torch 2.15, by
+// and allocation-free, log_prob gradients against finite differences, the half-open log_prob vs the
+// closed support check, -inf outside and for NaN, batch shapes, errors and their messages, and
+// values against torch / sbi 0.27 (numbers pasted below; made once with python, torch 2.15, by
 //   box = sbi.utils.BoxUniform(low, high); mvn = torch.distributions.MultivariateNormal(m, C)
 //   tf = sbi.utils.mcmc_transform(prior); tf(theta), tf.inv(z), tf.inv.log_abs_det_jacobian(z, .)
 // in float32). The transform's derivative is checked against finite differences in double.
@@ -346,7 +346,7 @@ TEST(Distribution, OutFormsEqualTheAllocatingFormsAndAllocateNothing) {
       Tensor::from({0.5f, -1.0f, 2.0f, 1.0f, 0.0f, 0.0f, -2.0f, 3.0f, 1.5f, 10.0f, -10.0f, kInf},
                    {2, 2, 3}, kCpu);
   const std::vector<std::pair<const Distribution*, Tensor>> cases = {{&box, box_theta},
-                                                                      {&mvn, mvn_theta}};
+                                                                     {&mvn, mvn_theta}};
   for (const auto& [prior, theta] : cases) {
     const Shape batch(theta.shape().begin(), theta.shape().end() - 1);
     Tensor lp = Tensor::empty(batch, kCpu), mask = Tensor::empty(batch, kCpu);
@@ -363,8 +363,8 @@ TEST(Distribution, OutFormsEqualTheAllocatingFormsAndAllocateNothing) {
     EXPECT_EQ(mask.to_vector(), prior->support_mask(theta).to_vector());
     Tensor wrong = Tensor::empty({7}, kCpu);
     EXPECT_TRUE(contains(error_of([&] { prior->log_prob(theta, wrong); }), "out has shape (7,)"));
-    EXPECT_TRUE(contains(error_of([&] { prior->log_prob_gradient(theta, wrong); }),
-                         "grad has shape (7,)"));
+    EXPECT_TRUE(
+        contains(error_of([&] { prior->log_prob_gradient(theta, wrong); }), "grad has shape (7,)"));
   }
 }
 

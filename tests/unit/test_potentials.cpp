@@ -59,15 +59,14 @@ TEST(PosteriorPotential, IsTheFlowsLogProbMaskedByTheSupport) {
   EXPECT_EQ(potential->dim(), 2);
   EXPECT_TRUE(potential->has_gradient());
   const Tensor theta = box_theta();
-  const std::vector<float> lq =
-      flow->log_prob(theta, Tensor::from(kX, {1, 3}, kCpu)).to_vector();
+  const std::vector<float> lq = flow->log_prob(theta, Tensor::from(kX, {1, 3}, kCpu)).to_vector();
   const std::vector<float> expected = {lq[0], lq[1], lq[2], lq[3], -kInf, -kInf};
   // Exact: the same flow call, then a select.
   EXPECT_EQ((*potential)(theta).to_vector(), expected);
   EXPECT_FALSE(transform.is_identity());
-  EXPECT_TRUE(all_close(transform.forward(theta.slice_rows(0, 1)).to_vector(),
-                        ThetaTransform::for_prior(prior).forward(theta.slice_rows(0, 1)).to_vector(),
-                        0, 0));
+  EXPECT_TRUE(all_close(
+      transform.forward(theta.slice_rows(0, 1)).to_vector(),
+      ThetaTransform::for_prior(prior).forward(theta.slice_rows(0, 1)).to_vector(), 0, 0));
 }
 
 TEST(PosteriorPotential, GradientMatchesCentralDifferencesAndSparesTheFlowsGradients) {
@@ -127,7 +126,9 @@ TEST(TransformedPotential, MatchesSbisClosedFormForABox) {
   const Tensor zt = Tensor::from(z, {4, 2}, kCpu);
   std::vector<float> theta(z.size());
   std::vector<double> log_det(4, 0.0);
-  auto softplus = [](double v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); };
+  auto softplus = [](double v) {
+    return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v));
+  };
   for (int r = 0; r < 4; ++r)
     for (int i = 0; i < 2; ++i) {
       const double zi = z[r * 2 + i], width = double(high[i]) - low[i];
@@ -202,8 +203,8 @@ TEST(TransformedPotential, GradientMatchesCentralDifferences) {
         EXPECT_EQ(out.to_vector(), transformed(z).to_vector());  // the same passes
         // h = 1e-2: rounding of |U| < 30 (ulp <= 2e-6) over 2h is ~1e-4; the h^2 / 6 times
         // third-derivative term of these smooth maps ~1e-4: atol 2e-3, rtol 1e-3.
-        EXPECT_TRUE(all_close(grad.to_vector(), central_differences(transformed, z, 1e-2f), 2e-3,
-                              1e-3))
+        EXPECT_TRUE(
+            all_close(grad.to_vector(), central_differences(transformed, z, 1e-2f), 2e-3, 1e-3))
             << "log_det " << log_det << ", negate " << negate;
       }
 }
@@ -223,8 +224,8 @@ TEST(TransformedPotential, ComposesTheFlowPotentialsGradient) {
   potential->evaluate_with_gradient(theta, pot, grad_theta);
   Tensor log_det_gradient = Tensor::empty({3, 2}, kCpu);
   transform.inverse_log_abs_det_jacobian_gradient(z, log_det_gradient);
-  EXPECT_TRUE(all_close(grad, grad_theta * transform.inverse_derivative(z) + log_det_gradient,
-                        1e-6, 1e-6));
+  EXPECT_TRUE(
+      all_close(grad, grad_theta * transform.inverse_derivative(z) + log_det_gradient, 1e-6, 1e-6));
   EXPECT_TRUE(all_close(out, pot + transform.inverse_log_abs_det_jacobian(z), 1e-6, 1e-6));
 }
 
@@ -269,29 +270,39 @@ TEST(Potentials, ErrorsNameTheProblem) {
   EXPECT_TRUE(contains(error_of([&] { potential->evaluate(box_theta(), out); }), "set_x"));
   EXPECT_TRUE(contains(error_of([&] { potential->set_x(Tensor::zeros({2}, kCpu)); }),
                        "x_o has shape (2,)"));
-  EXPECT_TRUE(contains(
-      error_of([&] { potential->set_x(Tensor::from({0.0f, NAN, 1.0f}, {3}, kCpu)); }), "NaN"));
-  EXPECT_TRUE(contains(error_of([&] { potential->set_x(Tensor::zeros({2, 3}, kCpu)); }),
+  EXPECT_TRUE(contains(error_of([&] {
+                         potential->set_x(Tensor::from({0.0f, NAN, 1.0f}, {3}, kCpu));
+                       }),
+                       "NaN"));
+  EXPECT_TRUE(contains(error_of([&] {
+                         potential->set_x(Tensor::zeros({2, 3}, kCpu));
+                       }),
                        "one observation"));
   potential->set_x(row3());
-  EXPECT_TRUE(contains(error_of([&] { potential->evaluate(Tensor::zeros({6, 3}, kCpu), out); }),
+  EXPECT_TRUE(contains(error_of([&] {
+                         potential->evaluate(Tensor::zeros({6, 3}, kCpu), out);
+                       }),
                        "3 columns"));
-  EXPECT_TRUE(contains(
-      error_of([&] { potential->evaluate(Tensor::zeros({2, 3, 2}, kCpu), out); }), "(M, 2)"));
+  EXPECT_TRUE(contains(error_of([&] {
+                         potential->evaluate(Tensor::zeros({2, 3, 2}, kCpu), out);
+                       }),
+                       "(M, 2)"));
   Tensor wrong = Tensor::empty({5}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { potential->evaluate(box_theta(), wrong); }),
-                       "out has shape (5,)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { potential->evaluate(box_theta(), wrong); }), "out has shape (5,)"));
   Tensor grad = Tensor::empty({6, 3}, kCpu);
-  EXPECT_TRUE(contains(
-      error_of([&] { potential->evaluate_with_gradient(box_theta(), out, grad); }), "grad"));
+  EXPECT_TRUE(contains(error_of([&] { potential->evaluate_with_gradient(box_theta(), out, grad); }),
+                       "grad"));
   EXPECT_TRUE(contains(error_of([&] {
                          posterior_estimator_based_potential(flow, BoxUniform(0, 1, 3, kCpu),
                                                              row3());
                        }),
                        "the prior has 3 dimensions"));
-  auto [likelihood, tf] = likelihood_estimator_based_potential(gaussian_flow(3, 2, 0.0f, 1.0f),
-                                                               prior, Tensor());
-  EXPECT_TRUE(contains(error_of([&] { likelihood->set_x(Tensor::zeros({4, 2}, kCpu)); }),
+  auto [likelihood, tf] =
+      likelihood_estimator_based_potential(gaussian_flow(3, 2, 0.0f, 1.0f), prior, Tensor());
+  EXPECT_TRUE(contains(error_of([&] {
+                         likelihood->set_x(Tensor::zeros({4, 2}, kCpu));
+                       }),
                        "x_o has shape (4, 2)"));
 }
 
