@@ -27,20 +27,27 @@ TransformedPotential::TransformedPotential(std::shared_ptr<Potential> potential,
   transform_.to(potential_->device());
 }
 
+// theta = T^-1(z) in the workspace, or z itself under the identity (no copy).
+Tensor TransformedPotential::theta_of(const Tensor& z) {
+  if (transform_.is_identity()) return z;
+  Tensor theta = potentials::workspace(theta_, z.shape(), device());
+  transform_.inverse(z, theta);
+  return theta;
+}
+
 void TransformedPotential::evaluate(const Tensor& z, Tensor& out) {
   const char* where = "transformed potential";
   const int64_t m = potentials::check_theta(z, dim(), device(), where, "z");
   potentials::check_buffer(out, {m}, device(), where, "out");
-  Tensor theta = potentials::workspace(theta_, z.shape(), device());
-  transform_.inverse(z, theta);
-  potential_->evaluate(theta, out);
-  Tensor log_det;
-  if (include_log_abs_det_) {
-    log_det = potentials::workspace(log_det_, {m}, device());
-    transform_.inverse_log_abs_det_jacobian(z, log_det);
+  potential_->evaluate(theta_of(z), out);
+  const bool log_det = include_log_abs_det_ && !transform_.is_identity();  // the identity's is 0
+  Tensor log_det_values;
+  if (log_det) {
+    log_det_values = potentials::workspace(log_det_, {m}, device());
+    transform_.inverse_log_abs_det_jacobian(z, log_det_values);
   }
-  if (include_log_abs_det_ || negate_)
-    potentials::scaled_fma(out, nullptr, include_log_abs_det_ ? &log_det : nullptr,
+  if (log_det || negate_)
+    potentials::scaled_fma(out, nullptr, log_det ? &log_det_values : nullptr,
                            negate_ ? -1.0f : 1.0f, out);
 }
 
@@ -50,11 +57,16 @@ void TransformedPotential::evaluate_with_gradient(const Tensor& z, Tensor& out, 
   const int64_t m = potentials::check_theta(z, dim(), device(), where, "z");
   potentials::check_buffer(out, {m}, device(), where, "out");
   potentials::check_buffer(grad, z.shape(), device(), where, "grad");
-  Tensor theta = potentials::workspace(theta_, z.shape(), device());
-  transform_.inverse(z, theta);
-  potential_->evaluate_with_gradient(theta, out, grad);  // grad = d potential / d theta
+  potential_->evaluate_with_gradient(theta_of(z), out, grad);  // grad = d potential / d theta
 
   const float sign = negate_ ? -1.0f : 1.0f;
+  if (transform_.is_identity()) {  // d theta / d z = 1, log|det| = 0
+    if (negate_) {
+      potentials::scaled_fma(out, nullptr, nullptr, sign, out);
+      potentials::scaled_fma(grad, nullptr, nullptr, sign, grad);
+    }
+    return;
+  }
   Tensor derivative = potentials::workspace(derivative_, z.shape(), device());
   transform_.inverse_derivative(z, derivative);
   Tensor log_det, log_det_gradient;

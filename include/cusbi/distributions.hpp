@@ -136,8 +136,9 @@ class MultivariateNormal final : public Distribution {
 };
 
 // sbi's mcmc_transform(prior): z = T(theta) maps the prior's support onto R^D.
-//   bounded prior:   theta = low + (high - low)·sigmoid(z), so z = logit((theta - low)/(high -
-//   low)); unbounded prior: theta = mean + stddev·z (an affine z-score with the prior's moments);
+//   bounded prior:   theta = low + (high - low)·sigmoid(z),
+//                    so z = logit((theta - low)/(high - low));
+//   unbounded prior: theta = mean + stddev·z (an affine z-score with the prior's moments);
 //   disabled:        the identity.
 // All maps act on (..., D) tensors on the transform's device and return the same shape, except
 // the log-determinant, which reduces the last dimension. Each has an out= form writing into a

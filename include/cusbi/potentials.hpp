@@ -3,7 +3,8 @@
 // estimator's device and writes into the caller's buffers: once sized for a batch of M rows it
 // allocates nothing and does not synchronise with the host per call, so a sampler iteration can
 // stay on the GPU. The builders return sbi's pair (potential, theta_transform); the transform
-// maps theta to the unconstrained z that samplers work in (TransformedPotential).
+// maps theta to the unconstrained z that samplers work in (TransformedPotential). A potential
+// keeps workspaces, so one object must not be called from several threads at once.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -67,6 +68,8 @@ class TransformedPotential final : public Potential {
   const ThetaTransform& transform() const { return transform_; }
 
  private:
+  Tensor theta_of(const Tensor& z);
+
   std::shared_ptr<Potential> potential_;
   ThetaTransform transform_;
   bool include_log_abs_det_, negate_;
@@ -76,7 +79,9 @@ class TransformedPotential final : public Potential {
 // sbi's posterior_estimator_based_potential for NPE (spec mcmc_nre.md §4.3): log q(theta | x_o),
 // -inf outside the prior's support (an explicit support check, as sbi), for one observation
 // x_o (C,) or (1, C) (undefined: set it later with set_x). The gradient comes from the flow's
-// backward; it leaves the flow's parameter gradients as they were. The theta transform is
+// backward; it leaves the flow's parameter gradients as they were. (The flow's loss checks its
+// inputs for NaN / inf unless set_check_training_inputs(false), as trainers set it; with the
+// check on, each gradient call synchronises once.) The theta transform is
 // ThetaTransform::for_prior(prior, enable_transform) on the flow's device.
 std::pair<std::shared_ptr<Potential>, ThetaTransform> posterior_estimator_based_potential(
     std::shared_ptr<NeuralSplineFlow> flow, const Distribution& prior, const Tensor& x_o,
