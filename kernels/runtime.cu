@@ -83,7 +83,7 @@ void* allocate(std::size_t bytes, int device) {
                                      << cudaGetErrorString(status)
                                      << "); use a smaller batch or free other GPU memory");
   }
-  detail::count_allocation();
+  cusbi::detail::count_allocation();
   return pointer;
 }
 
