@@ -44,9 +44,9 @@ void check_device_usable(const Device& device) {
                                                      << cuda_unavailable_reason()
                                                      << "; or use Device::cpu() (Device::best() "
                                                         "falls back to it)");
-  CUSBI_CHECK(device.index() >= 0 && device.index() < cuda_device_count(),
-              "cannot use " << device.str() << ": only " << cuda_device_count()
-                            << " GPU(s) are visible");
+  CUSBI_CHECK(
+      device.index() >= 0 && device.index() < cuda_device_count(),
+      "cannot use " << device.str() << ": only " << cuda_device_count() << " GPU(s) are visible");
 }
 
 void synchronize(const Device& device) {

@@ -11,10 +11,10 @@
 
 #include "cusbi/error.hpp"
 
-#define CUSBI_CUDA_CHECK(expr)                                                          \
-  do {                                                                                  \
-    const cudaError_t cusbi_status_ = (expr);                                           \
-    if (cusbi_status_ != cudaSuccess)                                                   \
+#define CUSBI_CUDA_CHECK(expr)                                                         \
+  do {                                                                                 \
+    const cudaError_t cusbi_status_ = (expr);                                          \
+    if (cusbi_status_ != cudaSuccess)                                                  \
       CUSBI_FAIL("CUDA call " #expr " failed: " << cudaGetErrorString(cusbi_status_)); \
   } while (0)
 
@@ -23,34 +23,34 @@ namespace cusbi::cuda::detail {
 extern std::atomic<int64_t> launch_count, cublas_count, host_sync_count;
 }  // namespace cusbi::cuda::detail
 
-#define CUSBI_CUBLAS_CHECK(expr)                                                               \
-  do {                                                                                         \
-    const cublasStatus_t cusbi_status_ = (expr);                                               \
-    if (cusbi_status_ != CUBLAS_STATUS_SUCCESS)                                                \
-      CUSBI_FAIL("cuBLAS call " #expr " failed: " << cublasGetStatusString(cusbi_status_));    \
+#define CUSBI_CUBLAS_CHECK(expr)                                                            \
+  do {                                                                                      \
+    const cublasStatus_t cusbi_status_ = (expr);                                            \
+    if (cusbi_status_ != CUBLAS_STATUS_SUCCESS)                                             \
+      CUSBI_FAIL("cuBLAS call " #expr " failed: " << cublasGetStatusString(cusbi_status_)); \
   } while (0)
 
 // A cuBLAS call that queues work (a GEMM), as opposed to handle set-up: checked and counted.
-#define CUSBI_CUBLAS_LAUNCH(expr)                                                         \
-  do {                                                                                    \
-    CUSBI_CUBLAS_CHECK(expr);                                                             \
-    ::cusbi::cuda::detail::cublas_count.fetch_add(1, std::memory_order_relaxed);          \
+#define CUSBI_CUBLAS_LAUNCH(expr)                                                \
+  do {                                                                           \
+    CUSBI_CUBLAS_CHECK(expr);                                                    \
+    ::cusbi::cuda::detail::cublas_count.fetch_add(1, std::memory_order_relaxed); \
   } while (0)
 
 // After every kernel launch. The debug build's device-wide wait is not counted as a host
 // round-trip: it exists only to locate faults and release builds do not make it.
 #if defined(CUSBI_DEBUG_SYNC) || !defined(NDEBUG)
-#define CUSBI_CUDA_CHECK_LAUNCH()                                                    \
-  do {                                                                               \
-    ::cusbi::cuda::detail::launch_count.fetch_add(1, std::memory_order_relaxed);     \
-    CUSBI_CUDA_CHECK(cudaGetLastError());                                            \
-    CUSBI_CUDA_CHECK(cudaDeviceSynchronize());                                       \
+#define CUSBI_CUDA_CHECK_LAUNCH()                                                \
+  do {                                                                           \
+    ::cusbi::cuda::detail::launch_count.fetch_add(1, std::memory_order_relaxed); \
+    CUSBI_CUDA_CHECK(cudaGetLastError());                                        \
+    CUSBI_CUDA_CHECK(cudaDeviceSynchronize());                                   \
   } while (0)
 #else
-#define CUSBI_CUDA_CHECK_LAUNCH()                                                    \
-  do {                                                                               \
-    ::cusbi::cuda::detail::launch_count.fetch_add(1, std::memory_order_relaxed);     \
-    CUSBI_CUDA_CHECK(cudaGetLastError());                                            \
+#define CUSBI_CUDA_CHECK_LAUNCH()                                                \
+  do {                                                                           \
+    ::cusbi::cuda::detail::launch_count.fetch_add(1, std::memory_order_relaxed); \
+    CUSBI_CUDA_CHECK(cudaGetLastError());                                        \
   } while (0)
 #endif
 

@@ -35,15 +35,16 @@ void nn_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const 
                           << ") exceeds cuBLAS's 32-bit sizes; split the batch");
   if (k == 0) {
     if (beta == 0.0f)
-      CUSBI_CUDA_CHECK(cudaMemset2DAsync(c, ldc * sizeof(float), 0, n * sizeof(float), m, stream()));
+      CUSBI_CUDA_CHECK(
+          cudaMemset2DAsync(c, ldc * sizeof(float), 0, n * sizeof(float), m, stream()));
     return;
   }
   // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, and a row-major matrix is
   // its transpose in column-major with the same leading dimension: swap the operands.
   const float alpha = 1.0f;
   CUSBI_CUBLAS_LAUNCH(cublasSgemm(cublas_handle(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                 trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
-                                 &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)));
+                                  trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
+                                  &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)));
 }
 
 __global__ void bias_act_kernel(kern::BiasAct mode, int64_t rows, int64_t cols, float* y,
@@ -67,7 +68,8 @@ __global__ void bias_act_kernel(kern::BiasAct mode, int64_t rows, int64_t cols, 
 void nn_bias_act(kern::BiasAct mode, int64_t rows, int64_t cols, float* y, const float* bias,
                  float* r) {
   if (rows == 0 || cols == 0) return;
-  bias_act_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, y, bias, r);
+  bias_act_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, y, bias,
+                                                                        r);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -95,7 +97,8 @@ __global__ void gate_forward_kernel(int64_t rows, int64_t cols, float* h, const 
 void nn_gate_forward(int64_t rows, int64_t cols, float* h, const float* z, const float* bz,
                      float* g, const float* bg, float* r) {
   if (rows == 0 || cols == 0) return;
-  gate_forward_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(rows, cols, h, z, bz, g, bg, r);
+  gate_forward_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(rows, cols, h, z, bz, g,
+                                                                            bg, r);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -214,8 +217,8 @@ void launch_colsum(const Op& op, int64_t rows, int64_t cols, float* out0, float*
   const unsigned gx = static_cast<unsigned>((cols + kTileCols - 1) / kTileCols);
   if (chunks == 1) {
     constexpr int kLanes = 32;
-    colsum_kernel<kLanes>
-        <<<dim3(gx, 1), dim3(kTileCols, kLanes), 0, stream()>>>(op, rows, cols, rows, out0, out1, true);
+    colsum_kernel<kLanes><<<dim3(gx, 1), dim3(kTileCols, kLanes), 0, stream()>>>(
+        op, rows, cols, rows, out0, out1, true);
     CUSBI_CUDA_CHECK_LAUNCH();
     return;
   }
@@ -284,7 +287,8 @@ __global__ void standardize_kernel(kern::StandardizeMode mode, int64_t rows, int
 void nn_standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const float* in,
                     const float* mean, const float* std, float* out) {
   if (rows == 0 || cols == 0) return;
-  standardize_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, in, mean, std, out);
+  standardize_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, in,
+                                                                           mean, std, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

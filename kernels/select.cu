@@ -20,8 +20,7 @@ constexpr int kWarps = kSelectThreads / kWarp;
 __global__ void __launch_bounds__(kSelectThreads)
     select_accepted_kernel(int64_t m, int64_t cols, int64_t dim, const float* samples,
                            const float* accept, const int64_t* target, int64_t capacity,
-                           int64_t observations, int64_t* filled, float* store,
-                           int64_t* counts) {
+                           int64_t observations, int64_t* filled, float* store, int64_t* counts) {
   __shared__ int warp_totals[kWarps];
   const int64_t k = blockIdx.x;
   const int64_t b = target[k];

@@ -81,11 +81,16 @@ int run(int argc, char** argv) {
   bool counts_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--device") device_name = argv[i + 1];
-    else if (flag == "--repeats") repeats = std::max(1, std::atoi(argv[i + 1]));
-    else if (flag == "--big") big = std::max<int64_t>(1, std::atoll(argv[i + 1]));
-    else if (flag == "--counts") counts_only = std::atoi(argv[i + 1]) != 0;
-    else CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --big, --counts");
+    if (flag == "--device")
+      device_name = argv[i + 1];
+    else if (flag == "--repeats")
+      repeats = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--big")
+      big = std::max<int64_t>(1, std::atoll(argv[i + 1]));
+    else if (flag == "--counts")
+      counts_only = std::atoi(argv[i + 1]) != 0;
+    else
+      CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --big, --counts");
   }
   const Device device = cusbi_e2e::parse_device(device_name);
   cusbi::check_device_usable(device);
@@ -114,7 +119,8 @@ int run(int argc, char** argv) {
     std::printf("%s\n", result.dump(2).c_str());
     return 0;
   }
-  result["tutorial_train_s"] = timed(device, repeats, [&] { train(flow, opt, theta, x, 100, false); });
+  result["tutorial_train_s"] =
+      timed(device, repeats, [&] { train(flow, opt, theta, x, 100, false); });
   train(flow, opt, t200, x200, 5, true);  // warm-up: workspaces sized for batch 200
   result["step_200_ms"] =
       1e3 * timed(device, repeats, [&] { train(flow, opt, t200, x200, 50, true); }) / 50;

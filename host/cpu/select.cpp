@@ -19,8 +19,7 @@ void select_accepted(int64_t m, int64_t cols, int64_t dim, const float* samples,
       const int64_t b = target[k];
       const int64_t at =
           kern::accepted_slot(filled[b], counts[k]++, capacity, b, observations, dim);
-      if (store != nullptr && at >= 0)
-        std::copy_n(samples + (i * cols + k) * dim, dim, store + at);
+      if (store != nullptr && at >= 0) std::copy_n(samples + (i * cols + k) * dim, dim, store + at);
     }
   for (int64_t k = 0; k < cols; ++k) filled[target[k]] += counts[k];
 }

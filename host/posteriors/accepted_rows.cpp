@@ -61,11 +61,9 @@ const std::vector<int64_t>& AcceptedRows::add(const Tensor& samples, const Tenso
   const int64_t cols = static_cast<int64_t>(active.size()), m = mask.size(0);
   CUSBI_CHECK(samples.device() == device_ && mask.device() == device_ &&
                   samples.numel() == m * cols * dim_ && mask.numel() == m * cols,
-              "rejection sampling: a batch of samples " << shape_str(samples.shape())
-                                                        << " and support mask "
-                                                        << shape_str(mask.shape())
-                                                        << " does not match " << cols
-                                                        << " observations of dimension " << dim_);
+              "rejection sampling: a batch of samples "
+                  << shape_str(samples.shape()) << " and support mask " << shape_str(mask.shape())
+                  << " does not match " << cols << " observations of dimension " << dim_);
   if (active != active_) {
     target_.upload(active);
     active_ = active;

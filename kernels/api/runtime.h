@@ -1,6 +1,6 @@
 // CUDA runtime entry points: devices, memory, copies, random fills. Pointers are device pointers
-// unless named host_*. All work is queued on the device's one non-blocking stream (cuda::stream() in
-// kernels/cuda_check.cuh); copies that touch host memory return when they are complete.
+// unless named host_*. All work is queued on the device's one non-blocking stream (cuda::stream()
+// in kernels/cuda_check.cuh); copies that touch host memory return when they are complete.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -51,9 +51,10 @@ TEST(GpuReadyParity, TrainingStepAndLogProbMakeNoHostRoundTrip) {
   cuda::Counters before = cuda::counters();
   step();
   const cuda::Counters s = since(before);
-  std::printf("training step (batch 200): %lld kernel launches, %lld cuBLAS calls, %lld host "
-              "round-trips\n",
-              (long long)s.launches, (long long)s.cublas_calls, (long long)s.host_syncs);
+  std::printf(
+      "training step (batch 200): %lld kernel launches, %lld cuBLAS calls, %lld host "
+      "round-trips\n",
+      (long long)s.launches, (long long)s.cublas_calls, (long long)s.host_syncs);
   EXPECT_EQ(s.host_syncs, 0);
   EXPECT_LE(s.launches, kStepLaunches);
   EXPECT_LE(s.cublas_calls, kStepCublas);
@@ -65,9 +66,10 @@ TEST(GpuReadyParity, TrainingStepAndLogProbMakeNoHostRoundTrip) {
   before = cuda::counters();
   flow.log_prob(theta, x, lp);
   const cuda::Counters l = since(before);
-  std::printf("log_prob (1000 rows): %lld kernel launches, %lld cuBLAS calls, %lld host "
-              "round-trips\n",
-              (long long)l.launches, (long long)l.cublas_calls, (long long)l.host_syncs);
+  std::printf(
+      "log_prob (1000 rows): %lld kernel launches, %lld cuBLAS calls, %lld host "
+      "round-trips\n",
+      (long long)l.launches, (long long)l.cublas_calls, (long long)l.host_syncs);
   EXPECT_EQ(l.host_syncs, 0);
   EXPECT_LE(l.launches, kLogProbLaunches);
   EXPECT_LE(l.cublas_calls, kLogProbCublas);
@@ -105,8 +107,7 @@ TEST(GpuReadyParity, DeviceSelectMatchesTheCpuTwin) {
     const Tensor samples_g = samples.to(gpu), accept_g = Tensor::from(accept, {m, cols}, gpu);
     cuda::set_device(gpu.index());
     cuda::select_accepted(m, cols, dim, samples_g.data(), accept_g.data(), target_g.data(),
-                          capacity, observations, filled_g.data(), store_g.data(),
-                          counts_g.data());
+                          capacity, observations, filled_g.data(), store_g.data(), counts_g.data());
     std::vector<int64_t> counts(cols), filled(observations);
     counts_g.download(counts);
     filled_g.download(filled);

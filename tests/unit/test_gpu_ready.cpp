@@ -43,11 +43,11 @@ TEST(GpuReady, CpuSelectKeepsTheFirstAcceptedInProposalOrder) {
   const int64_t m = 5, cols = 2, dim = 2, capacity = 2, observations = 2;
   std::vector<float> samples(m * cols * dim);
   for (size_t i = 0; i < samples.size(); ++i) samples[i] = float(i);  // row r = (i, k): 2r, 2r+1
-  const std::vector<float> accept = {1, 0,   // proposal 0: column 0 only
-                                     0, 0,   //
-                                     1, 1,   // proposal 2: both
-                                     0, 1,   // proposal 3: column 1
-                                     1, 1};  // proposal 4: both
+  const std::vector<float> accept = {1, 0,                            // proposal 0: column 0 only
+                                     0, 0,                            //
+                                     1, 1,                            // proposal 2: both
+                                     0, 1,                            // proposal 3: column 1
+                                     1, 1};                           // proposal 4: both
   const std::vector<int64_t> target = {1, 0};
   std::vector<int64_t> filled = {0, 1}, counts(2, -1);
   std::vector<float> store(capacity * observations * dim, -1.0f);
