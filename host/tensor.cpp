@@ -85,6 +85,8 @@ void copy_bytes(float* dst, Device dst_device, const float* src, Device src_devi
   } else if (dst_device.is_cpu()) {
     cuda::set_device(src_device.index());
     cuda::copy(dst, src, bytes, cuda::CopyKind::DeviceToHost);
+  } else if (dst_device != src_device) {  // two GPUs: their streams do not order each other
+    cuda::copy_between_devices(dst, dst_device.index(), src, src_device.index(), bytes);
   } else {
     cuda::set_device(dst_device.index());
     cuda::copy(dst, src, bytes, cuda::CopyKind::DeviceToDevice);
