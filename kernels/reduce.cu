@@ -1,10 +1,11 @@
-// CUDA reductions: over one dimension (one output per thread, or per block for few long lines),
+// CUDA reductions (CPU twins in host/cpu/reduce.cpp): over one dimension (one output per thread, or per block for few long lines),
 // sum_all (fixed grid of partial sums, then one block), and the finiteness flag. Every order of
 // addition depends on the shape only, never on the device or timing: deterministic, no float
 // atomics. Scratch for sum_all/all_finite is static device memory, so nothing is allocated.
 #include <algorithm>
 #include <mutex>
 
+#include "kernels/api/reduce.h"
 #include "kernels/cuda_api.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/reduce.h"
