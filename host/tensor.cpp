@@ -1,5 +1,5 @@
-// Tensor storage (bytes, any dtype), views and copies between devices. The elementwise and reduction ops live in
-// host/ops/; this file only manages memory.
+// Tensor storage (bytes, any dtype), views and copies between devices. The elementwise and
+// reduction ops live in host/ops/; this file only manages memory.
 #include "cusbi/tensor.hpp"
 
 #include <atomic>
@@ -144,9 +144,9 @@ Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, Device
 Tensor Tensor::from_raw(const void* values, int64_t count, DType dtype, const Shape& shape,
                         Device device) {
   check_shape(shape);
-  CUSBI_CHECK(count == shape_numel(shape), "Tensor::from got " << count << " values for shape "
-                                                               << shape_str(shape) << ", which needs "
-                                                               << shape_numel(shape));
+  CUSBI_CHECK(count == shape_numel(shape), "Tensor::from got "
+                                               << count << " values for shape " << shape_str(shape)
+                                               << ", which needs " << shape_numel(shape));
   Tensor t = empty(shape, dtype, device);
   copy_bytes(t.raw(), device, values, Device::cpu(), t.bytes());
   return t;
@@ -157,8 +157,8 @@ Tensor Tensor::scalar(float value, Device device) { return full({}, value, devic
 int64_t Tensor::size(int64_t d) const {
   const int64_t n = dim();
   const int64_t k = d < 0 ? d + n : d;
-  CUSBI_CHECK(k >= 0 && k < n, "dimension " << d << " is out of range for a tensor of shape "
-                                            << shape_str(shape_));
+  CUSBI_CHECK(k >= 0 && k < n,
+              "dimension " << d << " is out of range for a tensor of shape " << shape_str(shape_));
   return shape_[static_cast<size_t>(k)];
 }
 
@@ -169,11 +169,12 @@ Device Tensor::device() const {
 
 void Tensor::fail_data_access(DType wanted) const {
   CUSBI_CHECK(defined(), "the tensor is undefined (default-constructed); create it first");
-  CUSBI_FAIL("the tensor holds " << dtype_name(dtype_) << " but was read as "
-                                 << dtype_name(wanted) << (wanted == DType::Float32 ? " (data())" : "")
-                                 << "; use data_as/to_vector_as with the tensor's own element type, "
-                                    "or create it with DType::"
-                                 << (wanted == DType::Float32 ? "Float32" : dtype_name(wanted)));
+  CUSBI_FAIL(
+      "the tensor holds " << dtype_name(dtype_) << " but was read as " << dtype_name(wanted)
+                          << (wanted == DType::Float32 ? " (data())" : "")
+                          << "; use data_as/to_vector_as with the tensor's own element type, "
+                             "or create it with DType::"
+                          << (wanted == DType::Float32 ? "Float32" : dtype_name(wanted)));
 }
 
 void* Tensor::raw() const {
@@ -224,9 +225,9 @@ Tensor Tensor::reshape(const Shape& shape) const {
                 "cannot reshape " << shape_str(shape_) << " to " << shape_str(shape));
     resolved[static_cast<size_t>(infer_at)] = numel() / known;
   }
-  CUSBI_CHECK(shape_numel(resolved) == numel(),
-              "cannot reshape " << shape_str(shape_) << " (" << numel() << " elements) to "
-                                << shape_str(shape));
+  CUSBI_CHECK(shape_numel(resolved) == numel(), "cannot reshape " << shape_str(shape_) << " ("
+                                                                  << numel() << " elements) to "
+                                                                  << shape_str(shape));
   Tensor t = *this;
   t.shape_ = resolved;
   return t;
@@ -234,9 +235,9 @@ Tensor Tensor::reshape(const Shape& shape) const {
 
 Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {
   CUSBI_CHECK(dim() >= 1, "slice_rows needs at least one dimension, got a scalar");
-  CUSBI_CHECK(0 <= begin && begin <= end && end <= shape_[0],
-              "rows [" << begin << ", " << end << ") are out of range for shape "
-                       << shape_str(shape_));
+  CUSBI_CHECK(
+      0 <= begin && begin <= end && end <= shape_[0],
+      "rows [" << begin << ", " << end << ") are out of range for shape " << shape_str(shape_));
   const int64_t row = shape_[0] == 0 ? 0 : numel() / shape_[0];
   Tensor t = *this;
   t.offset_ += begin * row;
@@ -285,9 +286,9 @@ Tensor& Tensor::zero_() {
 
 Tensor& Tensor::fill_(float value) {
   CUSBI_CHECK(defined(), "fill_: the tensor is undefined (default-constructed); create it first");
-  CUSBI_CHECK(dtype_ == DType::Float32, "fill_ takes a float and needs a float32 tensor, this one is "
-                                            << dtype_name(dtype_)
-                                            << "; use zero_() or copy_ from Tensor::from");
+  CUSBI_CHECK(dtype_ == DType::Float32,
+              "fill_ takes a float and needs a float32 tensor, this one is "
+                  << dtype_name(dtype_) << "; use zero_() or copy_ from Tensor::from");
   if (device().is_cpu()) {
     float* p = data();
     for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = value;

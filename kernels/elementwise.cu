@@ -73,7 +73,8 @@ void elementwise_binary_broadcast(kern::BinaryOp op, const float* a, const float
                                   const kern::BroadcastPlan& plan, float* out, int64_t n) {
   if (n == 0) return;
   kern::visit_binary(op, [&](auto tag) {
-    broadcast_kernel<decltype(tag)::value><<<grid_for(n), kBlock, 0, stream()>>>(a, b, plan, out, n);
+    broadcast_kernel<decltype(tag)::value>
+        <<<grid_for(n), kBlock, 0, stream()>>>(a, b, plan, out, n);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -118,7 +119,8 @@ void copy_2d(float* dst, int64_t dst_stride, const float* src, int64_t src_strid
     return;
   }
   CUSBI_CUDA_CHECK(cudaMemcpy2DAsync(dst, size_t(dst_stride) * kF, src, size_t(src_stride) * kF,
-                                     size_t(cols) * kF, size_t(rows), cudaMemcpyDeviceToDevice, stream()));
+                                     size_t(cols) * kF, size_t(rows), cudaMemcpyDeviceToDevice,
+                                     stream()));
 }
 
 }  // namespace cusbi::cuda

@@ -13,8 +13,8 @@ void take_rows(const float* src, int64_t src_rows, int64_t width, const int64_t*
   for (int64_t i = 0; i < num_rows; ++i)
     CUSBI_CHECK(0 <= rows[i] && rows[i] < src_rows,
                 "take_rows: index " << rows[i] << " (position " << i
-                                    << ") is not a row of src; indices must lie in [0, "
-                                    << src_rows << ")");
+                                    << ") is not a row of src; indices must lie in [0, " << src_rows
+                                    << ")");
   const int64_t n = num_rows * width;
 #pragma omp parallel for if (n >= ops::kParallelMin)
   for (int64_t e = 0; e < n; ++e) out[e] = kern::gather_row_element(src, src_rows, width, rows, e);

@@ -1,7 +1,8 @@
 // CPU-only build: the CUDA entry points of the reductions. Unreachable in practice (no CUDA
 // tensor can be created without CUDA), but they keep the link complete and fail loudly.
-#include "host/cuda_stub/no_cuda.hpp"
 #include "kernels/api/reduce.h"
+
+#include "host/cuda_stub/no_cuda.hpp"
 
 namespace cusbi::cuda {
 void reduce_dim(kern::ReduceOp, const float*, int64_t, int64_t, int64_t, float*) { no_cuda(); }

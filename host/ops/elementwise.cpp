@@ -95,7 +95,8 @@ void binary_into(const Tensor& a, const Tensor& b, BinaryOp op, Tensor& out, con
   const int64_t n = out.numel(), na = a.numel(), nb = b.numel();
   if (n == 0) return;
   const Shape& s = out.shape();
-  const bool flat = (na == n || is_suffix_of(a.shape(), s)) && (nb == n || is_suffix_of(b.shape(), s));
+  const bool flat =
+      (na == n || is_suffix_of(a.shape(), s)) && (nb == n || is_suffix_of(b.shape(), s));
   if (flat) {
     if (ops::runs_on_cpu(out.device()))
       cpu::elementwise_binary(op, a.data(), na, b.data(), nb, out.data(), n);
@@ -205,10 +206,18 @@ Tensor square(const Tensor& a) { return unary(a, UnaryOp::Square, "square"); }
 Tensor sigmoid(const Tensor& a) { return unary(a, UnaryOp::Sigmoid, "sigmoid"); }
 Tensor relu(const Tensor& a) { return unary(a, UnaryOp::Relu, "relu"); }
 
-void add(const Tensor& a, const Tensor& b, Tensor& out) { binary_out(a, b, BinaryOp::Add, out, "add"); }
-void sub(const Tensor& a, const Tensor& b, Tensor& out) { binary_out(a, b, BinaryOp::Sub, out, "sub"); }
-void mul(const Tensor& a, const Tensor& b, Tensor& out) { binary_out(a, b, BinaryOp::Mul, out, "mul"); }
-void div(const Tensor& a, const Tensor& b, Tensor& out) { binary_out(a, b, BinaryOp::Div, out, "div"); }
+void add(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Add, out, "add");
+}
+void sub(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Sub, out, "sub");
+}
+void mul(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Mul, out, "mul");
+}
+void div(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Div, out, "div");
+}
 void exp(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Exp, out, "exp"); }
 void log(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Log, out, "log"); }
 void sqrt(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Sqrt, out, "sqrt"); }

@@ -66,10 +66,10 @@ inline void check_out(const Tensor& out, const Shape& shape, const Device& devic
 inline void check_overlap(const Tensor& out, const Tensor& in, bool allow_same, const char* op) {
   if (!out.shares_memory_with(in)) return;
   const bool same = out.numel() == in.numel() && out.data() == in.data();
-  CUSBI_CHECK(allow_same && same,
-              op << ": out overlaps an input" << (allow_same ? " partially" : "")
-                 << "; write into a separate buffer"
-                 << (allow_same ? " or into the input itself" : ""));
+  CUSBI_CHECK(allow_same && same, op << ": out overlaps an input"
+                                     << (allow_same ? " partially" : "")
+                                     << "; write into a separate buffer"
+                                     << (allow_same ? " or into the input itself" : ""));
 }
 
 // `dim` in [-ndim, ndim) to [0, ndim).

@@ -3,9 +3,8 @@
 // takes int64 indices already on src's device and dispatches once to the CPU twin
 // (host/cpu/gather.cpp, which checks indices) or the CUDA kernel; the host-vector forms check the
 // indices on the host and upload them into an int64 tensor.
-#include "host/cpu/gather.hpp"
-
 #include "cusbi/tensor.hpp"
+#include "host/cpu/gather.hpp"
 #include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
 

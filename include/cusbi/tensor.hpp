@@ -29,11 +29,15 @@ int64_t dtype_size(DType dtype);      // bytes per element
 // The DType of a C++ element type (float, int32_t, int64_t, uint32_t).
 template <class T>
 constexpr DType dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return DType::Float32;
-  else if constexpr (std::is_same_v<T, int32_t>) return DType::Int32;
-  else if constexpr (std::is_same_v<T, int64_t>) return DType::Int64;
+  if constexpr (std::is_same_v<T, float>)
+    return DType::Float32;
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return DType::Int32;
+  else if constexpr (std::is_same_v<T, int64_t>)
+    return DType::Int64;
   else {
-    static_assert(std::is_same_v<T, uint32_t>, "Tensor elements are float, int32_t, int64_t or uint32_t");
+    static_assert(std::is_same_v<T, uint32_t>,
+                  "Tensor elements are float, int32_t, int64_t or uint32_t");
     return DType::UInt32;
   }
 }
@@ -74,9 +78,8 @@ class Tensor {
   // Integer tensors: T is int32_t, int64_t or uint32_t (a template so that a braced list such as
   // from({1.0f, 2.0f}, ...) still means float32).
   template <class T>
-    requires(!std::is_same_v<T, float>)
-  static Tensor from(const std::vector<T>& values, const Shape& shape,
-                     Device device = Device::best()) {
+  requires(!std::is_same_v<T, float>) static Tensor
+      from(const std::vector<T>& values, const Shape& shape, Device device = Device::best()) {
     return from_raw(values.data(), static_cast<int64_t>(values.size()), dtype_of<T>(), shape,
                     device);
   }
@@ -112,7 +115,7 @@ class Tensor {
     copy_to_host(out.data(), dtype_of<T>());
     return out;
   }
-  float item() const;                    // the single element of a one-element tensor
+  float item() const;  // the single element of a one-element tensor
 
   // Same memory, another shape; one entry may be -1 (inferred).
   Tensor reshape(const Shape& shape) const;
@@ -184,6 +187,14 @@ void sigmoid(const Tensor& a, Tensor& out);
 void relu(const Tensor& a, Tensor& out);
 // out = mask != 0 ? a : b elementwise; mask (float32) and a broadcast to out's shape.
 void where(const Tensor& mask, const Tensor& a, float b, Tensor& out);
+// The same into a temporary view (out.slice_rows(...), buf[k]): it shares the buffer's memory.
+inline void add(const Tensor& a, const Tensor& b, Tensor&& out) { add(a, b, out); }
+inline void sub(const Tensor& a, const Tensor& b, Tensor&& out) { sub(a, b, out); }
+inline void mul(const Tensor& a, const Tensor& b, Tensor&& out) { mul(a, b, out); }
+inline void div(const Tensor& a, const Tensor& b, Tensor&& out) { div(a, b, out); }
+inline void where(const Tensor& mask, const Tensor& a, float b, Tensor&& out) {
+  where(mask, a, b, out);
+}
 
 // ---- reductions over one dimension (removed from the shape; negative dims count from the end)
 // Deterministic: each output is reduced in a fixed order on every device.
@@ -198,6 +209,10 @@ void sum(const Tensor& a, int64_t dim, Tensor& out);
 void mean(const Tensor& a, int64_t dim, Tensor& out);
 void max(const Tensor& a, int64_t dim, Tensor& out);
 void logsumexp(const Tensor& a, int64_t dim, Tensor& out);
+inline void sum(const Tensor& a, int64_t dim, Tensor&& out) { sum(a, dim, out); }
+inline void mean(const Tensor& a, int64_t dim, Tensor&& out) { mean(a, dim, out); }
+inline void max(const Tensor& a, int64_t dim, Tensor&& out) { max(a, dim, out); }
+inline void logsumexp(const Tensor& a, int64_t dim, Tensor&& out) { logsumexp(a, dim, out); }
 float sum_all(const Tensor& a);  // double accumulation, returned as float
 
 // Concatenation along `dim`; all tensors on one device with matching other dimensions.
@@ -215,6 +230,9 @@ void take_rows(const Tensor& src, const std::vector<int64_t>& rows, Tensor& out)
 // GPU it is not checked (that would need a synchronising read-back): such a row is filled with NaN
 // instead of reading outside src.
 void take_rows(const Tensor& src, const Tensor& indices, Tensor& out);
+inline void take_rows(const Tensor& src, const Tensor& indices, Tensor&& out) {
+  take_rows(src, indices, out);
+}
 
 // Throws cusbi::Error naming `what` if any element is NaN or +-inf.
 void check_finite(const Tensor& a, const std::string& what);

@@ -25,8 +25,11 @@ Tensor random_tensor(const Shape& shape, float lo, float hi, unsigned seed) {
 TEST(BroadcastOutParity, BinaryBroadcastIsExact) {
   CUSBI_REQUIRE_GPU();
   for (int64_t n : kSizes) {
-    const std::vector<std::pair<Shape, Shape>> cases = {
-        {{n, 1}, {n, 3}}, {{1, 5}, {n, 1}}, {{n, 4}, {4}}, {{2, n, 1}, {1, 1, 3}}, {{n, 1, 2}, {3, 1}}};
+    const std::vector<std::pair<Shape, Shape>> cases = {{{n, 1}, {n, 3}},
+                                                        {{1, 5}, {n, 1}},
+                                                        {{n, 4}, {4}},
+                                                        {{2, n, 1}, {1, 1, 3}},
+                                                        {{n, 1, 2}, {3, 1}}};
     for (const auto& [sa, sb] : cases) {
       const Tensor a = random_tensor(sa, 0.5f, 2.0f, 1), b = random_tensor(sb, -2.0f, 2.0f, 2);
       const Tensor ga = a.to(kGpu), gb = b.to(kGpu);
@@ -50,8 +53,8 @@ TEST(BroadcastOutParity, WhereIsExact) {
   CUSBI_REQUIRE_GPU();
   for (int64_t n : kSizes) {
     const Tensor mask = random_tensor({n, 1}, -1.0f, 1.0f, 3) * 0.0f + 1.0f;  // all kept
-    const Tensor half = Tensor::from(std::vector<float>(static_cast<size_t>(n), 0.0f), {n, 1},
-                                     Device::cpu());
+    const Tensor half =
+        Tensor::from(std::vector<float>(static_cast<size_t>(n), 0.0f), {n, 1}, Device::cpu());
     const Tensor a = random_tensor({n, 4}, -1.0f, 1.0f, 4);
     for (const Tensor& m : {mask, half}) {
       Tensor cpu = Tensor::empty({n, 4}, Device::cpu()), gpu = Tensor::empty({n, 4}, kGpu);

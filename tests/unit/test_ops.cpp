@@ -1,6 +1,7 @@
 // Tensor ops on the CPU against plain std:: references: elementwise (+ - * / with suffix
-// broadcasting (general broadcasting and out= forms: test_ops_broadcast.cpp), scalars, unary math), reductions over a dim (incl. -inf/inf/NaN rows and empty
-// dims), sum_all, cat, finiteness checks, and the error messages of misuse.
+// broadcasting (general broadcasting and out= forms: test_ops_broadcast.cpp), scalars, unary math),
+// reductions over a dim (incl. -inf/inf/NaN rows and empty dims), sum_all, cat, finiteness checks,
+// and the error messages of misuse.
 #include <omp.h>
 
 #include <algorithm>

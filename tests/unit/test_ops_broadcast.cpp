@@ -53,16 +53,20 @@ struct Case {
   Shape a, b, out;
 };
 
-const std::vector<Case> kCases = {
-    {{5, 1}, {5, 3}, {5, 3}},          {{5, 3}, {5, 1}, {5, 3}},
-    {{1, 3}, {5, 1}, {5, 3}},          {{5, 3}, {3}, {5, 3}},
-    {{4, 1, 3}, {1, 2, 1}, {4, 2, 3}}, {{4, 2, 3}, {4, 1, 3}, {4, 2, 3}},
-    {{2, 1, 3}, {5, 1}, {2, 5, 3}},    {{1}, {2, 3}, {2, 3}},
-    {{3, 1, 1}, {3, 2, 4}, {3, 2, 4}}, {{0, 1}, {0, 3}, {0, 3}},
-    {{2, 1, 3, 1, 2}, {1, 4, 1, 5, 1}, {2, 4, 3, 5, 2}}};
+const std::vector<Case> kCases = {{{5, 1}, {5, 3}, {5, 3}},
+                                  {{5, 3}, {5, 1}, {5, 3}},
+                                  {{1, 3}, {5, 1}, {5, 3}},
+                                  {{5, 3}, {3}, {5, 3}},
+                                  {{4, 1, 3}, {1, 2, 1}, {4, 2, 3}},
+                                  {{4, 2, 3}, {4, 1, 3}, {4, 2, 3}},
+                                  {{2, 1, 3}, {5, 1}, {2, 5, 3}},
+                                  {{1}, {2, 3}, {2, 3}},
+                                  {{3, 1, 1}, {3, 2, 4}, {3, 2, 4}},
+                                  {{0, 1}, {0, 3}, {0, 3}},
+                                  {{2, 1, 3, 1, 2}, {1, 4, 1, 5, 1}, {2, 4, 3, 5, 2}}};
 
-const std::vector<std::pair<void (*)(const Tensor&, const Tensor&, Tensor&),
-                            std::function<float(float, float)>>>
+const std::vector<
+    std::pair<void (*)(const Tensor&, const Tensor&, Tensor&), std::function<float(float, float)>>>
     kOps = {{add, std::plus<float>()},
             {sub, std::minus<float>()},
             {mul, std::multiplies<float>()},
@@ -81,18 +85,20 @@ TEST(OpsBroadcast, EveryPatternMatchesPerDimensionReference) {
 }
 
 TEST(OpsBroadcast, IncompatibleShapesNameBoth) {
-  const std::string msg =
-      error_of([] { Tensor::zeros({4, 3}, kCpu) * Tensor::zeros({2, 1, 2}, kCpu); });
+  const std::string msg = error_of([] {
+    Tensor::zeros({4, 3}, kCpu) * Tensor::zeros({2, 1, 2}, kCpu);
+  });
   EXPECT_TRUE(contains(msg, "operator*: shapes (4, 3) and (2, 1, 2) do not broadcast"));
-  EXPECT_TRUE(contains(error_of([] { Tensor::zeros({5, 2}, kCpu) + Tensor::zeros({5}, kCpu); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         Tensor::zeros({5, 2}, kCpu) + Tensor::zeros({5}, kCpu);
+                       }),
                        "(5, 2) and (5,)"));
 }
 
 TEST(OpsBroadcast, TooManyAlternatingDimsIsAClearError) {
   // 7 dimensions alternating broadcast/full in both operands cannot merge into 6.
   const Shape a = {2, 1, 2, 1, 2, 1, 2}, b = {1, 2, 1, 2, 1, 2, 1};
-  const std::string msg =
-      error_of([&] { Tensor::zeros(a, kCpu) + Tensor::zeros(b, kCpu); });
+  const std::string msg = error_of([&] { Tensor::zeros(a, kCpu) + Tensor::zeros(b, kCpu); });
   EXPECT_TRUE(contains(msg, "more than 6 times"));
 }
 
@@ -126,7 +132,8 @@ TEST(OpsOut, BinaryOutMayBeAnOperandItself) {
 TEST(OpsOut, BinaryOutChecksShapeDTypeAndOverlap) {
   const Tensor a = Tensor::zeros({3, 4}, kCpu), b = Tensor::zeros({3, 1}, kCpu);
   Tensor wrong = Tensor::empty({3, 1}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { add(a, b, wrong); }), "add: out has shape (3, 1), expected (3, 4)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { add(a, b, wrong); }), "add: out has shape (3, 1), expected (3, 4)"));
   Tensor ints = Tensor::empty({3, 4}, DType::Int64, kCpu);
   EXPECT_TRUE(contains(error_of([&] { sub(a, b, ints); }), "out is int64"));
   Tensor undefined;
@@ -144,7 +151,7 @@ TEST(OpsOut, UnaryOutEqualsAllocatingForm) {
   using Unary = Tensor (*)(const Tensor&);
   using UnaryOut = void (*)(const Tensor&, Tensor&);
   const std::vector<std::pair<Unary, UnaryOut>> fns = {
-      {exp, exp},   {log, log},         {sqrt, sqrt}, {abs, abs},
+      {exp, exp},       {log, log},         {sqrt, sqrt}, {abs, abs},
       {square, square}, {sigmoid, sigmoid}, {relu, relu}};
   Tensor out = Tensor::empty({7, 3}, kCpu);
   for (const auto& [f, f_out] : fns) {
@@ -158,7 +165,8 @@ TEST(OpsOut, UnaryOutEqualsAllocatingForm) {
   exp(in_place, in_place);
   EXPECT_EQ(in_place.to_vector(), exp(pos).to_vector());
   Tensor wrong = Tensor::empty({3, 7}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { relu(a, wrong); }), "relu: out has shape (3, 7), expected (7, 3)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { relu(a, wrong); }), "relu: out has shape (3, 7), expected (7, 3)"));
 }
 
 TEST(OpsOut, ReductionOutEqualsAllocatingForm) {
@@ -195,7 +203,8 @@ TEST(OpsOut, OneDimSumWritesOneSlotOfABuffer) {
 TEST(OpsOut, ReductionOutChecks) {
   const Tensor a = Tensor::ones({4, 3}, kCpu);
   Tensor wrong = Tensor::empty({4}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { sum(a, 0, wrong); }), "sum: out has shape (4,), expected (3,)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { sum(a, 0, wrong); }), "sum: out has shape (4,), expected (3,)"));
   Tensor self = a.reshape({12}).slice_rows(0, 3);
   EXPECT_TRUE(contains(error_of([&] { mean(a, 0, self); }), "mean: out overlaps an input"));
   Tensor ints = Tensor::empty({3}, DType::UInt32, kCpu);

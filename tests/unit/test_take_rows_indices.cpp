@@ -46,8 +46,8 @@ TEST(TakeRowsIndices, OutOfRangeIndexThrowsOnTheCpu) {
   EXPECT_TRUE(contains(high, "index 4 (position 1)"));
   EXPECT_TRUE(contains(high, "[0, 4)"));
   EXPECT_TRUE(contains(error_of([&] {
-                take_rows(src, Tensor::from(std::vector<int64_t>{-1, 0}, {2}, kCpu), out);
-              }),
+                         take_rows(src, Tensor::from(std::vector<int64_t>{-1, 0}, {2}, kCpu), out);
+                       }),
                        "index -1 (position 0)"));
 }
 

@@ -90,7 +90,8 @@ TEST(TensorDType, MismatchedAccessNamesBothDTypes) {
   EXPECT_TRUE(contains(error_of([&] { idx.to_vector_as<uint32_t>(); }), "read as uint32"));
   EXPECT_TRUE(contains(error_of([] { Tensor().data_as<int64_t>(); }), "undefined"));
   const Tensor f = Tensor::zeros({2}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { f.data_as<int64_t>(); }), "holds float32 but was read as int64"));
+  EXPECT_TRUE(
+      contains(error_of([&] { f.data_as<int64_t>(); }), "holds float32 but was read as int64"));
 }
 
 TEST(TensorDType, CopyAndFillNeedMatchingTypes) {
@@ -104,7 +105,8 @@ TEST(TensorDType, CopyAndFillNeedMatchingTypes) {
 TEST(TensorDType, MathOpsRejectIntegerTensors) {
   const Tensor idx = Tensor::from(std::vector<int32_t>{1, 2}, {2}, kCpu);
   const Tensor f = Tensor::ones({2}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { f + idx; }), "operator+: needs float32 tensors, got a int32"));
+  EXPECT_TRUE(
+      contains(error_of([&] { f + idx; }), "operator+: needs float32 tensors, got a int32"));
   EXPECT_TRUE(contains(error_of([&] { exp(idx); }), "exp: needs float32"));
   EXPECT_TRUE(contains(error_of([&] { sum(idx, 0); }), "sum: needs float32"));
   EXPECT_TRUE(contains(error_of([&] { idx * 2.0f; }), "needs float32"));
@@ -116,8 +118,9 @@ TEST(TensorDType, MathOpsRejectIntegerTensors) {
 }
 
 TEST(TensorDType, FromChecksTheCount) {
-  const std::string msg =
-      error_of([] { Tensor::from(std::vector<uint32_t>{1, 2, 3}, {2, 2}, Device::cpu()); });
+  const std::string msg = error_of([] {
+    Tensor::from(std::vector<uint32_t>{1, 2, 3}, {2, 2}, Device::cpu());
+  });
   EXPECT_TRUE(contains(msg, "3 values for shape (2, 2)"));
 }
 
