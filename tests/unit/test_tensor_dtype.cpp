@@ -99,7 +99,7 @@ TEST(TensorDType, CopyAndFillNeedMatchingTypes) {
   const std::string copy = error_of([&] { idx.copy_(Tensor::zeros({2}, kCpu)); });
   EXPECT_TRUE(contains(copy, "copy_ from a float32 tensor into a int64 tensor"));
   EXPECT_TRUE(contains(error_of([&] { idx.fill_(1.0f); }), "needs a float32 tensor"));
-  EXPECT_TRUE(contains(error_of([&] { idx.item(); }), "holds int64"));
+  EXPECT_TRUE(contains(error_of([&] { idx[0].item(); }), "holds int64"));
 }
 
 TEST(TensorDType, MathOpsRejectIntegerTensors) {
