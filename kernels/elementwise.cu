@@ -1,7 +1,7 @@
 // CUDA kernels of the elementwise op set (flat, suffix and general broadcasting, where) and the
 // 2-D block copy behind cat; CPU twins in host/cpu/elementwise.cpp. Each kernel is an index guard
-// around kernels/elementwise.h, compiled once per op (the op is a template
-// parameter chosen by one switch in the launcher), in grid-stride loops with 64-bit indices.
+// around kernels/elementwise.h, compiled once per op (the op is a template parameter chosen by
+// one switch in the launcher), in grid-stride loops with 64-bit indices.
 #include "kernels/cuda_api.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/elementwise.h"

@@ -195,6 +195,13 @@ inline void div(const Tensor& a, const Tensor& b, Tensor&& out) { div(a, b, out)
 inline void where(const Tensor& mask, const Tensor& a, float b, Tensor&& out) {
   where(mask, a, b, out);
 }
+inline void exp(const Tensor& a, Tensor&& out) { exp(a, out); }
+inline void log(const Tensor& a, Tensor&& out) { log(a, out); }
+inline void sqrt(const Tensor& a, Tensor&& out) { sqrt(a, out); }
+inline void abs(const Tensor& a, Tensor&& out) { abs(a, out); }
+inline void square(const Tensor& a, Tensor&& out) { square(a, out); }
+inline void sigmoid(const Tensor& a, Tensor&& out) { sigmoid(a, out); }
+inline void relu(const Tensor& a, Tensor&& out) { relu(a, out); }
 
 // ---- reductions over one dimension (removed from the shape; negative dims count from the end)
 // Deterministic: each output is reduced in a fixed order on every device.

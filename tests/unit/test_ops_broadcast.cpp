@@ -84,6 +84,18 @@ TEST(OpsBroadcast, EveryPatternMatchesPerDimensionReference) {
   }
 }
 
+// Above the OpenMP threshold (32768 elements) the loops run on threads; each element is still
+// computed on its own, so the result is the reference's bits.
+TEST(OpsBroadcast, LargeBroadcastRunsThreadedWithTheSameBits) {
+  const Tensor a = random_tensor({5000, 1}, 11), b = random_tensor({1, 9}, 12);
+  const Tensor c = random_tensor({5000, 9}, 13);
+  EXPECT_EQ((a * b).to_vector(), reference(a, b, {5000, 9}, std::multiplies<float>()));
+  EXPECT_EQ((c - a).to_vector(), reference(c, a, {5000, 9}, std::minus<float>()));
+  Tensor out = Tensor::empty({5000, 9}, kCpu);
+  where(a, c, 0.5f, out);  // a lies in [0.5, 2): nonzero everywhere, every element kept
+  EXPECT_EQ(out.to_vector(), c.to_vector());
+}
+
 TEST(OpsBroadcast, IncompatibleShapesNameBoth) {
   const std::string msg = error_of([] {
     Tensor::zeros({4, 3}, kCpu) * Tensor::zeros({2, 1, 2}, kCpu);
@@ -161,6 +173,8 @@ TEST(OpsOut, UnaryOutEqualsAllocatingForm) {
     f_out(a, out);
     EXPECT_EQ(detail::allocation_count(), before);
   }
+  exp(pos.slice_rows(0, 2), out.slice_rows(5, 7));  // into a temporary view of out
+  EXPECT_EQ(out.slice_rows(5, 7).to_vector(), exp(pos.slice_rows(0, 2)).to_vector());
   Tensor in_place = pos.clone();
   exp(in_place, in_place);
   EXPECT_EQ(in_place.to_vector(), exp(pos).to_vector());
