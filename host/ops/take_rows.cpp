@@ -40,6 +40,20 @@ Tensor upload(const std::vector<int64_t>& rows, Device device) {
   return Tensor::from(rows, {static_cast<int64_t>(rows.size())}, device);
 }
 
+// Checks out and gathers; `rows` (num_rows) lives on src's device.
+void gather(const Tensor& src, const int64_t* rows, int64_t num_rows, Tensor& out) {
+  ops::check_out(out, gathered_shape(src, num_rows), src.device(), "take_rows");
+  CUSBI_CHECK(!out.shares_memory_with(src),
+              "take_rows: out overlaps src; gather into a separate buffer");
+  const int64_t src_rows = src.size(0);
+  const int64_t width = src_rows == 0 ? 0 : src.numel() / src_rows;
+  if (num_rows == 0 || width == 0) return;
+  if (ops::runs_on_cpu(src.device()))
+    cpu::take_rows(src.data(), src_rows, width, rows, num_rows, out.data());
+  else
+    cuda::take_rows(src.data(), src_rows, width, rows, num_rows, out.data());
+}
+
 }  // namespace
 
 void take_rows(const Tensor& src, const Tensor& indices, Tensor& out) {
@@ -50,34 +64,16 @@ void take_rows(const Tensor& src, const Tensor& indices, Tensor& out) {
                   << dtype_name(indices.dtype()) << " of shape " << shape_str(indices.shape())
                   << "; make them with Tensor::from(std::vector<int64_t>{...}, {n}, device)");
   ops::common_device(src, indices, "take_rows");
-  const int64_t num_rows = indices.size(0);
-  const Shape expected = gathered_shape(src, num_rows);
-  ops::check_out(out, expected, src.device(), "take_rows");
-  CUSBI_CHECK(!out.shares_memory_with(src),
-              "take_rows: out overlaps src; gather into a separate buffer");
-  const int64_t src_rows = src.size(0);
-  const int64_t width = src_rows == 0 ? 0 : src.numel() / src_rows;
-  if (num_rows == 0 || width == 0) return;
-  const int64_t* rows = indices.data_as<int64_t>();
-  if (ops::runs_on_cpu(src.device()))
-    cpu::take_rows(src.data(), src_rows, width, rows, num_rows, out.data());
-  else
-    cuda::take_rows(src.data(), src_rows, width, rows, num_rows, out.data());
+  gather(src, indices.data_as<int64_t>(), indices.size(0), out);
 }
 
 void take_rows(const Tensor& src, const std::vector<int64_t>& rows, Tensor& out) {
   check_host_rows(src, rows);
-  if (!src.device().is_cpu()) return take_rows(src, upload(rows, src.device()), out);
   // On the CPU the vector is already where the loop reads: no copy, no allocation.
-  const Shape expected = gathered_shape(src, static_cast<int64_t>(rows.size()));
-  ops::check_out(out, expected, src.device(), "take_rows");
-  CUSBI_CHECK(!out.shares_memory_with(src),
-              "take_rows: out overlaps src; gather into a separate buffer");
-  const int64_t src_rows = src.size(0);
-  const int64_t width = src_rows == 0 ? 0 : src.numel() / src_rows;
-  if (rows.empty() || width == 0) return;
-  cpu::take_rows(src.data(), src_rows, width, rows.data(), static_cast<int64_t>(rows.size()),
-                 out.data());
+  if (src.device().is_cpu())
+    gather(src, rows.data(), static_cast<int64_t>(rows.size()), out);
+  else
+    take_rows(src, upload(rows, src.device()), out);
 }
 
 Tensor take_rows(const Tensor& src, const std::vector<int64_t>& rows) {
