@@ -43,7 +43,7 @@ int run() {
   Simulator simulator = [](const Tensor& theta) { return theta + 0.1f * randn_like(theta); };
   auto [theta, x] = simulate_for_sbi(simulator, prior, 2000);
 
-  NPE inference(prior, NsfOptions{}, device);
+  NPE inference(prior, device);
   inference.append_simulations(theta, x).train({.show_train_summary = true});
   const TrainingSummary& summary = inference.summary();
   std::printf("epochs trained %lld, best validation loss %.4f, %.1f ms per epoch\n",

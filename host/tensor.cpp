@@ -1,5 +1,5 @@
-// Tensor storage, views and copies between devices. The elementwise and reduction ops live in
-// host/ops/; this file only manages memory.
+// Tensor storage (bytes, any dtype), views and copies between devices. The elementwise and
+// reduction ops live in host/ops/; this file only manages memory.
 #include "cusbi/tensor.hpp"
 
 #include <atomic>
@@ -24,18 +24,18 @@ constexpr std::size_t kHostAlignment = 64;  // one cache line; Eigen's AVX-512 l
 int64_t allocation_count() { return g_allocations.load(); }
 void count_allocation() { ++g_allocations; }
 
-Storage::Storage(int64_t num_floats, Device device) : size_(num_floats), device_(device) {
-  CUSBI_CHECK(num_floats >= 0, "cannot allocate a tensor with " << num_floats << " elements");
+Storage::Storage(int64_t bytes, Device device) : bytes_(bytes), device_(device) {
+  CUSBI_CHECK(bytes >= 0, "cannot allocate a tensor of " << bytes << " bytes");
   check_device_usable(device);
-  // At least one float so that an empty tensor still has a distinct, valid pointer.
-  const std::size_t bytes = static_cast<std::size_t>(num_floats > 0 ? num_floats : 1) * sizeof(float);
+  // At least 8 bytes so that an empty tensor still has a distinct, valid pointer.
+  const std::size_t size = static_cast<std::size_t>(bytes > 8 ? bytes : 8);
   if (device.is_cpu()) {
-    const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-    data_ = static_cast<float*>(std::aligned_alloc(kHostAlignment, rounded));
-    CUSBI_CHECK(data_ != nullptr, "out of host memory allocating " << bytes << " bytes");
+    const std::size_t rounded = (size + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
+    data_ = std::aligned_alloc(kHostAlignment, rounded);
+    CUSBI_CHECK(data_ != nullptr, "out of host memory allocating " << size << " bytes");
     ++g_allocations;
   } else {
-    data_ = static_cast<float*>(cuda::allocate(bytes, device.index()));  // counts itself
+    data_ = cuda::allocate(size, device.index());  // counts itself
   }
 }
 
@@ -47,6 +47,22 @@ Storage::~Storage() {
 }
 
 }  // namespace detail
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::Float32:
+      return "float32";
+    case DType::Int32:
+      return "int32";
+    case DType::Int64:
+      return "int64";
+    case DType::UInt32:
+      return "uint32";
+  }
+  return "unknown";
+}
+
+int64_t dtype_size(DType dtype) { return dtype == DType::Int64 ? 8 : 4; }
 
 std::string shape_str(const Shape& shape) {
   std::ostringstream os;
@@ -74,9 +90,9 @@ void check_shape(const Shape& shape) {
     CUSBI_CHECK(d >= 0, "invalid shape " << shape_str(shape) << ": sizes must be >= 0");
 }
 
-void copy_bytes(float* dst, Device dst_device, const float* src, Device src_device, int64_t n) {
-  const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(float);
-  if (n == 0 || dst == src) return;
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, int64_t n_bytes) {
+  const std::size_t bytes = static_cast<std::size_t>(n_bytes);
+  if (n_bytes == 0 || dst == src) return;
   if (dst_device.is_cpu() && src_device.is_cpu()) {
     std::memmove(dst, src, bytes);
   } else if (dst_device.is_cuda() && src_device.is_cpu()) {
@@ -85,6 +101,8 @@ void copy_bytes(float* dst, Device dst_device, const float* src, Device src_devi
   } else if (dst_device.is_cpu()) {
     cuda::set_device(src_device.index());
     cuda::copy(dst, src, bytes, cuda::CopyKind::DeviceToHost);
+  } else if (dst_device != src_device) {  // two GPUs: their streams do not order each other
+    cuda::copy_between_devices(dst, dst_device.index(), src, src_device.index(), bytes);
   } else {
     cuda::set_device(dst_device.index());
     cuda::copy(dst, src, bytes, cuda::CopyKind::DeviceToDevice);
@@ -93,14 +111,25 @@ void copy_bytes(float* dst, Device dst_device, const float* src, Device src_devi
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape, Device device) {
+  return empty(shape, DType::Float32, device);
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   check_shape(shape);
   Tensor t;
-  t.storage_ = std::make_shared<detail::Storage>(shape_numel(shape), device);
+  t.storage_ = std::make_shared<detail::Storage>(shape_numel(shape) * dtype_size(dtype), device);
   t.shape_ = shape;
+  t.dtype_ = dtype;
   return t;
 }
 
 Tensor Tensor::zeros(const Shape& shape, Device device) { return full(shape, 0.0f, device); }
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  t.zero_();
+  return t;
+}
 Tensor Tensor::ones(const Shape& shape, Device device) { return full(shape, 1.0f, device); }
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {
@@ -110,12 +139,18 @@ Tensor Tensor::full(const Shape& shape, float value, Device device) {
 }
 
 Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, Device device) {
+  return from_raw(values.data(), static_cast<int64_t>(values.size()), DType::Float32, shape,
+                  device);
+}
+
+Tensor Tensor::from_raw(const void* values, int64_t count, DType dtype, const Shape& shape,
+                        Device device) {
   check_shape(shape);
-  CUSBI_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape),
-              "Tensor::from got " << values.size() << " values for shape " << shape_str(shape)
-                                  << ", which needs " << shape_numel(shape));
-  Tensor t = empty(shape, device);
-  copy_bytes(t.data(), device, values.data(), Device::cpu(), t.numel());
+  CUSBI_CHECK(count == shape_numel(shape), "Tensor::from got "
+                                               << count << " values for shape " << shape_str(shape)
+                                               << ", which needs " << shape_numel(shape));
+  Tensor t = empty(shape, dtype, device);
+  copy_bytes(t.raw(), device, values, Device::cpu(), t.bytes());
   return t;
 }
 
@@ -124,8 +159,8 @@ Tensor Tensor::scalar(float value, Device device) { return full({}, value, devic
 int64_t Tensor::size(int64_t d) const {
   const int64_t n = dim();
   const int64_t k = d < 0 ? d + n : d;
-  CUSBI_CHECK(k >= 0 && k < n, "dimension " << d << " is out of range for a tensor of shape "
-                                            << shape_str(shape_));
+  CUSBI_CHECK(k >= 0 && k < n,
+              "dimension " << d << " is out of range for a tensor of shape " << shape_str(shape_));
   return shape_[static_cast<size_t>(k)];
 }
 
@@ -134,29 +169,40 @@ Device Tensor::device() const {
   return storage_->device();
 }
 
-float* Tensor::data() const {
+void Tensor::fail_data_access(DType wanted) const {
   CUSBI_CHECK(defined(), "the tensor is undefined (default-constructed); create it first");
-  return storage_->data() + offset_;
+  CUSBI_FAIL(
+      "the tensor holds " << dtype_name(dtype_) << " but was read as " << dtype_name(wanted)
+                          << (wanted == DType::Float32 ? " (data())" : "")
+                          << "; use data_as/to_vector_as with the tensor's own element type, "
+                             "or create it with DType::"
+                          << (wanted == DType::Float32 ? "Float32" : dtype_name(wanted)));
+}
+
+void* Tensor::raw() const {
+  CUSBI_CHECK(defined(), "the tensor is undefined (default-constructed); create it first");
+  return static_cast<char*>(storage_->data()) + offset_ * dtype_size(dtype_);
+}
+
+void Tensor::copy_to_host(void* dst, DType wanted) const {
+  if (dtype_ != wanted || !defined()) fail_data_access(wanted);
+  copy_bytes(dst, Device::cpu(), raw(), device(), bytes());
 }
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
-  Tensor t = empty(shape_, device);
-  copy_bytes(t.data(), device, data(), this->device(), numel());
+  Tensor t = empty(shape_, dtype_, device);
+  copy_bytes(t.raw(), device, raw(), this->device(), bytes());
   return t;
 }
 
 Tensor Tensor::clone() const {
-  Tensor t = empty(shape_, device());
-  copy_bytes(t.data(), device(), data(), device(), numel());
+  Tensor t = empty(shape_, dtype_, device());
+  copy_bytes(t.raw(), device(), raw(), device(), bytes());
   return t;
 }
 
-std::vector<float> Tensor::to_vector() const {
-  std::vector<float> out(static_cast<size_t>(numel()));
-  copy_bytes(out.data(), Device::cpu(), data(), device(), numel());
-  return out;
-}
+std::vector<float> Tensor::to_vector() const { return to_vector_as<float>(); }
 
 float Tensor::item() const {
   CUSBI_CHECK(numel() == 1, "item() needs a one-element tensor, got shape " << shape_str(shape_));
@@ -181,9 +227,9 @@ Tensor Tensor::reshape(const Shape& shape) const {
                 "cannot reshape " << shape_str(shape_) << " to " << shape_str(shape));
     resolved[static_cast<size_t>(infer_at)] = numel() / known;
   }
-  CUSBI_CHECK(shape_numel(resolved) == numel(),
-              "cannot reshape " << shape_str(shape_) << " (" << numel() << " elements) to "
-                                << shape_str(shape));
+  CUSBI_CHECK(shape_numel(resolved) == numel(), "cannot reshape " << shape_str(shape_) << " ("
+                                                                  << numel() << " elements) to "
+                                                                  << shape_str(shape));
   Tensor t = *this;
   t.shape_ = resolved;
   return t;
@@ -191,9 +237,9 @@ Tensor Tensor::reshape(const Shape& shape) const {
 
 Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {
   CUSBI_CHECK(dim() >= 1, "slice_rows needs at least one dimension, got a scalar");
-  CUSBI_CHECK(0 <= begin && begin <= end && end <= shape_[0],
-              "rows [" << begin << ", " << end << ") are out of range for shape "
-                       << shape_str(shape_));
+  CUSBI_CHECK(
+      0 <= begin && begin <= end && end <= shape_[0],
+      "rows [" << begin << ", " << end << ") are out of range for shape " << shape_str(shape_));
   const int64_t row = shape_[0] == 0 ? 0 : numel() / shape_[0];
   Tensor t = *this;
   t.offset_ += begin * row;
@@ -213,18 +259,38 @@ Tensor& Tensor::copy_(const Tensor& src) {
   CUSBI_CHECK(src.numel() == numel(), "copy_ from shape " << shape_str(src.shape())
                                                           << " into shape " << shape_str(shape_)
                                                           << ": element counts differ");
+  CUSBI_CHECK(src.dtype() == dtype_, "copy_ from a " << dtype_name(src.dtype()) << " tensor into a "
+                                                     << dtype_name(dtype_)
+                                                     << " tensor: dtypes must match (cusbi does "
+                                                        "not convert element types)");
   // Overlapping views: memmove would cope on the CPU but a device copy would not, so copy
   // through a temporary on every device (rare; the common non-overlapping case allocates nothing).
-  if (shares_memory_with(src) && data() != src.data()) {
+  if (shares_memory_with(src) && raw() != src.raw()) {
     const Tensor staged = src.clone();
-    copy_bytes(data(), device(), staged.data(), staged.device(), numel());
+    copy_bytes(raw(), device(), staged.raw(), staged.device(), bytes());
     return *this;
   }
-  copy_bytes(data(), device(), src.data(), src.device(), numel());
+  copy_bytes(raw(), device(), src.raw(), src.device(), bytes());
+  return *this;
+}
+
+Tensor& Tensor::zero_() {
+  // Every dtype's zero is all-zero bits and every size is a multiple of 4 bytes, so a float fill
+  // of 0.0f over the bytes clears any dtype with the one fill entry point.
+  if (device().is_cpu()) {
+    std::memset(raw(), 0, static_cast<size_t>(bytes()));
+  } else {
+    cuda::set_device(device().index());
+    cuda::fill(static_cast<float*>(raw()), bytes() / 4, 0.0f);
+  }
   return *this;
 }
 
 Tensor& Tensor::fill_(float value) {
+  CUSBI_CHECK(defined(), "fill_: the tensor is undefined (default-constructed); create it first");
+  CUSBI_CHECK(dtype_ == DType::Float32,
+              "fill_ takes a float and needs a float32 tensor, this one is "
+                  << dtype_name(dtype_) << "; use zero_() or copy_ from Tensor::from");
   if (device().is_cpu()) {
     float* p = data();
     for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = value;

@@ -6,6 +6,9 @@
 #if __has_include("kernels/api/elementwise.h")
 #include "kernels/api/elementwise.h"
 #endif
+#if __has_include("kernels/api/reduce.h")
+#include "kernels/api/reduce.h"
+#endif
 #if __has_include("kernels/api/nn.h")
 #include "kernels/api/nn.h"
 #endif

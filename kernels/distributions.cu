@@ -40,12 +40,17 @@ __global__ void mvn_sample_kernel(const float* z, const float* mean, const float
   CUSBI_DIST_LOOP(r, rows) kern::mvn_sample_row(z + r * dim, mean, scale_tril, dim, out + r * dim);
 }
 
-__global__ void mvn_log_prob_kernel(const float* theta, const float* mean, const float* scale_tril,
-                                    int64_t rows, int64_t dim, float log_normalizer,
-                                    double* scratch, float* out) {
+__global__ void mvn_log_prob_kernel(const float* theta, const float* mean, const double* inv_tril,
+                                    int64_t rows, int64_t dim, float log_normalizer, float* out) {
   CUSBI_DIST_LOOP(r, rows)
-  out[r] = kern::mvn_log_prob_row(theta + r * dim, mean, scale_tril, dim, log_normalizer,
-                                  scratch + r * dim);
+  out[r] = kern::mvn_log_prob_row(theta + r * dim, mean, inv_tril, dim, log_normalizer);
+}
+
+__global__ void mvn_log_prob_gradient_kernel(const float* theta, const float* mean,
+                                             const double* precision, int64_t rows, int64_t dim,
+                                             float* grad) {
+  CUSBI_DIST_LOOP(r, rows)
+  kern::mvn_log_prob_gradient_row(theta + r * dim, mean, precision, dim, grad + r * dim);
 }
 
 template <kern::ThetaMap Map>
@@ -62,6 +67,24 @@ __global__ void theta_log_det_kernel(bool sigmoid, const float* z, const float* 
   CUSBI_DIST_LOOP(r, rows) out[r] = kern::theta_log_det_row(sigmoid, z + r * dim, scale, dim);
 }
 
+__global__ void support_select_kernel(const float* mask, int64_t rows, int64_t dim, float sign,
+                                      float* value, const float* grad_in, float* grad_out) {
+  CUSBI_DIST_LOOP(r, rows)
+  kern::support_select_row(mask[r], sign, dim, value + r, grad_in ? grad_in + r * dim : nullptr,
+                           grad_out ? grad_out + r * dim : nullptr);
+}
+
+__global__ void sum_trials_kernel(const float* log_likelihood, int64_t trials, int64_t cols,
+                                  const float* prior, float* out) {
+  CUSBI_DIST_LOOP(c, cols)
+  out[c] = kern::sum_trials_column(log_likelihood, trials, cols, c, prior[c]);
+}
+
+__global__ void scaled_fma_kernel(const float* a, const float* b, const float* c, float sign,
+                                  int64_t n, float* out) {
+  CUSBI_DIST_LOOP(i, n) out[i] = kern::scaled_fma_element(a, b, c, sign, i);
+}
+
 #undef CUSBI_DIST_LOOP
 
 }  // namespace
@@ -75,7 +98,8 @@ void box_from_uniform(float* u, const float* low, const float* high, int64_t n, 
 void box_log_prob(const float* theta, const float* low, const float* high, int64_t rows,
                   int64_t dim, float log_volume, float* out) {
   if (rows == 0) return;
-  box_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, low, high, rows, dim, log_volume, out);
+  box_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, low, high, rows, dim,
+                                                               log_volume, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -99,11 +123,19 @@ void mvn_sample(const float* z, const float* mean, const float* scale_tril, int6
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
-void mvn_log_prob(const float* theta, const float* mean, const float* scale_tril, int64_t rows,
-                  int64_t dim, float log_normalizer, double* scratch, float* out) {
+void mvn_log_prob(const float* theta, const float* mean, const double* inv_tril, int64_t rows,
+                  int64_t dim, float log_normalizer, float* out) {
   if (rows == 0) return;
-  mvn_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, mean, scale_tril, rows, dim,
-                                                  log_normalizer, scratch, out);
+  mvn_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, mean, inv_tril, rows, dim,
+                                                               log_normalizer, out);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void mvn_log_prob_gradient(const float* theta, const float* mean, const double* precision,
+                           int64_t rows, int64_t dim, float* grad) {
+  if (rows == 0) return;
+  mvn_log_prob_gradient_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(theta, mean, precision,
+                                                                        rows, dim, grad);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -111,7 +143,8 @@ void theta_map(kern::ThetaMap map, const float* in, const float* shift, const fl
                int64_t n, int64_t dim, float* out) {
   if (n == 0) return;
   kern::visit_theta_map(map, [&](auto tag) {
-    theta_map_kernel<decltype(tag)::value><<<grid_for(n), kBlock, 0, stream()>>>(in, shift, scale, n, dim, out);
+    theta_map_kernel<decltype(tag)::value>
+        <<<grid_for(n), kBlock, 0, stream()>>>(in, shift, scale, n, dim, out);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -120,6 +153,28 @@ void theta_log_det(bool sigmoid, const float* z, const float* scale, int64_t row
                    float* out) {
   if (rows == 0) return;
   theta_log_det_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(sigmoid, z, scale, rows, dim, out);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void support_select(const float* mask, int64_t rows, int64_t dim, float sign, float* value,
+                    const float* grad_in, float* grad_out) {
+  if (rows == 0) return;
+  support_select_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(mask, rows, dim, sign, value,
+                                                                 grad_in, grad_out);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void sum_trials(const float* log_likelihood, int64_t trials, int64_t cols, const float* prior,
+                float* out) {
+  if (cols == 0) return;
+  sum_trials_kernel<<<grid_for(cols), kBlock, 0, stream()>>>(log_likelihood, trials, cols, prior,
+                                                             out);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void scaled_fma(const float* a, const float* b, const float* c, float sign, int64_t n, float* out) {
+  if (n == 0) return;
+  scaled_fma_kernel<<<grid_for(n), kBlock, 0, stream()>>>(a, b, c, sign, n, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

@@ -80,22 +80,34 @@ CUSBI_HD void mvn_sample_row(const T* z, const T* mean, const T* scale_tril, int
   }
 }
 
-// -0.5 |L^-1 (theta - mean)|^2 - log_normalizer for one row, solving L y = theta - mean by
-// forward substitution (y: dim doubles of scratch). torch solves in float; double costs little
-// at prior sizes and leaves only the final rounding. NaN in theta gives NaN, as in torch.
+// -0.5 |L^-1 (theta - mean)|^2 - log_normalizer for one row. L^-1 (inv_tril, row-major, in
+// double) was formed once at construction, so y_i = sum_{j <= i} (L^-1)_ij r_j needs no scratch:
+// each row is one pass with nothing allocated. torch solves L y = r in float; double costs
+// little at prior sizes and leaves only the final rounding. NaN in theta gives NaN, as in torch.
 template <typename T>
-CUSBI_HD T mvn_log_prob_row(const T* theta, const T* mean, const T* scale_tril, int64_t dim,
-                            T log_normalizer, double* y) {
+CUSBI_HD T mvn_log_prob_row(const T* theta, const T* mean, const double* inv_tril, int64_t dim,
+                            T log_normalizer) {
   double maha = 0.0;
   for (int64_t i = 0; i < dim; ++i) {
-    // The residual in the input precision first, as torch forms value - loc.
-    double acc = static_cast<double>(theta[i] - mean[i]);
-    for (int64_t j = 0; j < i; ++j)
-      acc = fma(-static_cast<double>(scale_tril[i * dim + j]), y[j], acc);
-    y[i] = acc / static_cast<double>(scale_tril[i * dim + i]);
-    maha = fma(y[i], y[i], maha);
+    double y = 0.0;
+    for (int64_t j = 0; j <= i; ++j)  // the residual in the input precision, as torch's value - loc
+      y = fma(inv_tril[i * dim + j], static_cast<double>(theta[j] - mean[j]), y);
+    maha = fma(y, y, maha);
   }
   return static_cast<T>(-0.5 * maha - static_cast<double>(log_normalizer));
+}
+
+// d log p / d theta = -Sigma^-1 (theta - mean) for one row (precision: Sigma^-1, row-major, in
+// double, formed once at construction), written to grad (dim,).
+template <typename T>
+CUSBI_HD void mvn_log_prob_gradient_row(const T* theta, const T* mean, const double* precision,
+                                        int64_t dim, T* grad) {
+  for (int64_t k = 0; k < dim; ++k) {
+    double acc = 0.0;
+    for (int64_t j = 0; j < dim; ++j)
+      acc = fma(precision[k * dim + j], static_cast<double>(theta[j] - mean[j]), acc);
+    grad[k] = static_cast<T>(-acc);
+  }
 }
 
 // ---- ThetaTransform ----------------------------------------------------------------------------
@@ -134,6 +146,13 @@ CUSBI_HD T sigmoid_derivative(T z, T scale) {
   return scale * exp(log_sigmoid_slope(z));
 }
 
+// d/dz log|d theta / d z| = d/dz [-softplus(-z) - softplus(z)] = sigmoid(-z) - sigmoid(z)
+// = 1 - 2 sigmoid(z), written as a difference of two sigmoids so it stays exact in both tails.
+template <typename T>
+CUSBI_HD T log_sigmoid_slope_derivative(T z) {
+  return sigmoid(-z) - sigmoid(z);
+}
+
 template <ThetaMap Map, typename T>
 CUSBI_HD T apply_theta_map(T x, T shift, T scale) {
   if constexpr (Map == ThetaMap::SigmoidForward) return sigmoid_forward(x, shift, scale);
@@ -142,6 +161,8 @@ CUSBI_HD T apply_theta_map(T x, T shift, T scale) {
   if constexpr (Map == ThetaMap::AffineForward) return (x - shift) / scale;
   if constexpr (Map == ThetaMap::AffineInverse) return fma(scale, x, shift);
   if constexpr (Map == ThetaMap::AffineDerivative) return scale;
+  if constexpr (Map == ThetaMap::SigmoidLogDetGradient) return log_sigmoid_slope_derivative(x);
+  if constexpr (Map == ThetaMap::AffineLogDetGradient) return T(0);
 }
 
 // sum_d log|d theta_d / d z_d| for one row, summed in double. The affine map's does not depend
@@ -174,7 +195,47 @@ void visit_theta_map(ThetaMap map, F&& f) {
       return f(std::integral_constant<ThetaMap, ThetaMap::AffineInverse>{});
     case ThetaMap::AffineDerivative:
       return f(std::integral_constant<ThetaMap, ThetaMap::AffineDerivative>{});
+    case ThetaMap::SigmoidLogDetGradient:
+      return f(std::integral_constant<ThetaMap, ThetaMap::SigmoidLogDetGradient>{});
+    case ThetaMap::AffineLogDetGradient:
+      return f(std::integral_constant<ThetaMap, ThetaMap::AffineLogDetGradient>{});
   }
+}
+
+// ---- Potentials: the estimator's value composed with the prior and the transform ---------------
+// (host/potentials/). Each is one row or one element, so the CPU loop and the kernel agree.
+
+// sbi's torch.where(within_support, value, -inf) for one row of a potential, with its gradient
+// (dim,) set to sign * grad_in where the row is in the support and to 0 outside, where the
+// potential is a constant -inf. value is scaled by sign too (a flow's loss is -log q). grad_in
+// may alias grad_out; both null when no gradient is wanted.
+template <typename T>
+CUSBI_HD void support_select_row(T mask, T sign, int64_t dim, T* value, const T* grad_in,
+                                 T* grad_out) {
+  const bool inside = mask != T(0);
+  *value = inside ? sign * *value : neg_infinity<T>();
+  if (grad_out)
+    for (int64_t d = 0; d < dim; ++d) grad_out[d] = inside ? sign * grad_in[d] : T(0);
+}
+
+// The likelihood potential of one theta (column `col` of log_likelihood (trials, cols)): the sum
+// over iid trials, in double and in trial order, plus the prior's log-density.
+template <typename T>
+CUSBI_HD T sum_trials_column(const T* log_likelihood, int64_t trials, int64_t cols, int64_t col,
+                             T prior) {
+  double acc = 0.0;
+  for (int64_t t = 0; t < trials; ++t) acc += static_cast<double>(log_likelihood[t * cols + col]);
+  return static_cast<T>(acc) + prior;
+}
+
+// sign * (a * b + c) for element i, b and c optional (null: 1 and 0). One pass composes a
+// transformed potential's value (a = potential, c = log|det|) and its gradient by the chain rule
+// through the diagonal Jacobian (a = d potential / d theta, b = d theta / d z, c = d log|det| /
+// dz).
+template <typename T>
+CUSBI_HD T scaled_fma_element(const T* a, const T* b, const T* c, T sign, int64_t i) {
+  const T ab = b ? a[i] * b[i] : a[i];
+  return sign * (c ? (b ? fma(a[i], b[i], c[i]) : a[i] + c[i]) : ab);
 }
 
 }  // namespace cusbi::kern

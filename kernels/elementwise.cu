@@ -1,6 +1,7 @@
-// CUDA kernels of the elementwise op set and the 2-D block copy behind cat. Each kernel is an
-// index guard around kernels/elementwise.h, compiled once per op (the op is a template
-// parameter chosen by one switch in the launcher), in grid-stride loops with 64-bit indices.
+// CUDA kernels of the elementwise op set (flat, suffix and general broadcasting, where) and the
+// 2-D block copy behind cat; CPU twins in host/cpu/elementwise.cpp. Each kernel is an index guard
+// around kernels/elementwise.h, compiled once per op (the op is a template parameter chosen by
+// one switch in the launcher), in grid-stride loops with 64-bit indices.
 #include "kernels/cuda_api.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/elementwise.h"
@@ -18,6 +19,28 @@ __global__ void binary_kernel(const float* a, int64_t na, const float* b, int64_
     const float x = a[na == n ? i : i % na];
     const float y = b[nb == n ? i : i % nb];
     out[i] = kern::apply_binary<Op>(x, y);
+  }
+}
+
+// General broadcasting: kernels/elementwise.h turns i into the two operand offsets.
+template <kern::BinaryOp Op>
+__global__ void broadcast_kernel(const float* a, const float* b, kern::BroadcastPlan plan,
+                                 float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t ia = 0, ib = 0;
+    kern::broadcast_offsets(plan, i, ia, ib);
+    out[i] = kern::apply_binary<Op>(a[ia], b[ib]);
+  }
+}
+
+__global__ void where_kernel(const float* mask, const float* a, float b, kern::BroadcastPlan plan,
+                             float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t im = 0, ia = 0;
+    kern::broadcast_offsets(plan, i, im, ia);
+    out[i] = kern::select_where(mask[im], a[ia], b);
   }
 }
 
@@ -43,6 +66,23 @@ void elementwise_binary(kern::BinaryOp op, const float* a, int64_t na, const flo
   kern::visit_binary(op, [&](auto tag) {
     binary_kernel<decltype(tag)::value><<<grid_for(n), kBlock, 0, stream()>>>(a, na, b, nb, out, n);
   });
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void elementwise_binary_broadcast(kern::BinaryOp op, const float* a, const float* b,
+                                  const kern::BroadcastPlan& plan, float* out, int64_t n) {
+  if (n == 0) return;
+  kern::visit_binary(op, [&](auto tag) {
+    broadcast_kernel<decltype(tag)::value>
+        <<<grid_for(n), kBlock, 0, stream()>>>(a, b, plan, out, n);
+  });
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void elementwise_where(const float* mask, const float* a, float b, const kern::BroadcastPlan& plan,
+                       float* out, int64_t n) {
+  if (n == 0) return;
+  where_kernel<<<grid_for(n), kBlock, 0, stream()>>>(mask, a, b, plan, out, n);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -79,7 +119,8 @@ void copy_2d(float* dst, int64_t dst_stride, const float* src, int64_t src_strid
     return;
   }
   CUSBI_CUDA_CHECK(cudaMemcpy2DAsync(dst, size_t(dst_stride) * kF, src, size_t(src_stride) * kF,
-                                     size_t(cols) * kF, size_t(rows), cudaMemcpyDeviceToDevice, stream()));
+                                     size_t(cols) * kF, size_t(rows), cudaMemcpyDeviceToDevice,
+                                     stream()));
 }
 
 }  // namespace cusbi::cuda

@@ -1,7 +1,7 @@
-// Per-element math of the Tensor op set, written once for the CPU loops (host/ops/) and the CUDA
-// kernels (kernels/elementwise.cu). The op is a template parameter so each loop is compiled for
-// one op (no per-element switch, and the CPU loop vectorises); visit_* turns the run-time enum
-// into that parameter with one switch.
+// Per-element math of the Tensor op set, written once for the CPU loops (host/cpu/elementwise.cpp)
+// and the CUDA kernels (kernels/elementwise.cu): the ops, and the index math of broadcasting. The
+// op is a template parameter so each loop is compiled for one op (no per-element switch, and the
+// CPU loop vectorises); visit_* turns the run-time enum into that parameter with one switch.
 #pragma once
 #include <type_traits>
 
@@ -29,6 +29,23 @@ CUSBI_HD T apply_unary(T x) {
   if constexpr (Op == UnaryOp::Sigmoid) return sigmoid(x);
   if constexpr (Op == UnaryOp::Relu) return relu(x);
 }
+
+// Offsets into the two operands of output element i (see BroadcastPlan): i is split into its
+// digits from the innermost dimension out.
+CUSBI_HD void broadcast_offsets(const BroadcastPlan& plan, int64_t i, int64_t& off0,
+                                int64_t& off1) {
+  off0 = 0;
+  off1 = 0;
+  for (int d = plan.rank - 1; d >= 0; --d) {
+    const int64_t q = i / plan.size[d];
+    const int64_t digit = i - q * plan.size[d];
+    off0 += digit * plan.stride[0][d];
+    off1 += digit * plan.stride[1][d];
+    i = q;
+  }
+}
+
+CUSBI_HD float select_where(float mask, float a, float b) { return mask != 0.0f ? a : b; }
 
 template <BinaryOp Op>
 using BinaryTag = std::integral_constant<BinaryOp, Op>;

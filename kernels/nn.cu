@@ -35,15 +35,16 @@ void nn_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const 
                           << ") exceeds cuBLAS's 32-bit sizes; split the batch");
   if (k == 0) {
     if (beta == 0.0f)
-      CUSBI_CUDA_CHECK(cudaMemset2DAsync(c, ldc * sizeof(float), 0, n * sizeof(float), m, stream()));
+      CUSBI_CUDA_CHECK(
+          cudaMemset2DAsync(c, ldc * sizeof(float), 0, n * sizeof(float), m, stream()));
     return;
   }
   // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, and a row-major matrix is
   // its transpose in column-major with the same leading dimension: swap the operands.
   const float alpha = 1.0f;
-  CUSBI_CUBLAS_CHECK(cublasSgemm(cublas_handle(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                 trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
-                                 &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)));
+  CUSBI_CUBLAS_LAUNCH(cublasSgemm(cublas_handle(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                  trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(n), int(m), int(k),
+                                  &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)));
 }
 
 __global__ void bias_act_kernel(kern::BiasAct mode, int64_t rows, int64_t cols, float* y,
@@ -67,7 +68,8 @@ __global__ void bias_act_kernel(kern::BiasAct mode, int64_t rows, int64_t cols, 
 void nn_bias_act(kern::BiasAct mode, int64_t rows, int64_t cols, float* y, const float* bias,
                  float* r) {
   if (rows == 0 || cols == 0) return;
-  bias_act_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, y, bias, r);
+  bias_act_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, y, bias,
+                                                                        r);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -95,7 +97,8 @@ __global__ void gate_forward_kernel(int64_t rows, int64_t cols, float* h, const 
 void nn_gate_forward(int64_t rows, int64_t cols, float* h, const float* z, const float* bz,
                      float* g, const float* bg, float* r) {
   if (rows == 0 || cols == 0) return;
-  gate_forward_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(rows, cols, h, z, bz, g, bg, r);
+  gate_forward_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(rows, cols, h, z, bz, g,
+                                                                            bg, r);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -103,7 +106,7 @@ void nn_gate_forward(int64_t rows, int64_t cols, float* h, const float* z, const
 // A block sums its 32 columns over one chunk of rows (kern::colsum_chunk_rows), each of its 8 row
 // lanes in row order, then the lanes in lane order through shared memory. With one chunk the
 // block adds straight into the bias gradient; otherwise it writes a partial and
-// add_partials_kernel adds the partials in chunk order. No atomics: the same bits every run.
+// combine_partials_kernel adds the partials as a fixed tree. No atomics: the same bits every run.
 
 struct GateBackwardOp {  // see cpu::gate_backward
   float* dh;
@@ -172,17 +175,37 @@ __global__ void __launch_bounds__(kTileCols* kLanes)
   if (out1) out1[at] = accumulate ? out1[at] + sum1 : sum1;
 }
 
-__global__ void add_partials_kernel(int64_t chunks, int64_t cols, const float* part0,
-                                    const float* part1, float* out0, float* out1) {
-  const int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (j >= cols) return;
-  float sum0 = 0.0f, sum1 = 0.0f;
-  for (int64_t c = 0; c < chunks; ++c) {
-    if (out0) sum0 += part0[c * cols + j];
-    if (out1) sum1 += part1[c * cols + j];
+// Adds the chunk partials of each column into out0/out1 as a fixed tree: row lane y of the
+// block first sums partials y, y + 32, y + 64, ... in that order (at most ceil(chunks / 32)
+// terms), then the 32 lane sums are added pairwise (lane y += lane y + 16, + 8, + 4, + 2, + 1).
+// The order is fixed by the indices, never by scheduling: the same bits every run. It replaces
+// one thread adding every partial of its column in turn, which was serial in the chunk count.
+constexpr int kCombineLanes = 32;
+
+__global__ void __launch_bounds__(kTileCols* kCombineLanes)
+    combine_partials_kernel(int64_t chunks, int64_t cols, const float* part0, const float* part1,
+                            float* out0, float* out1) {
+  __shared__ float lanes0[kCombineLanes][kTileCols], lanes1[kCombineLanes][kTileCols];
+  const int64_t j = blockIdx.x * int64_t(kTileCols) + threadIdx.x;
+  const int y = threadIdx.y;
+  float acc0 = 0.0f, acc1 = 0.0f;
+  if (j < cols)
+    for (int64_t c = y; c < chunks; c += kCombineLanes) {
+      if (out0) acc0 += part0[c * cols + j];
+      if (out1) acc1 += part1[c * cols + j];
+    }
+  lanes0[y][threadIdx.x] = acc0;
+  lanes1[y][threadIdx.x] = acc1;
+  for (int stride = kCombineLanes / 2; stride > 0; stride /= 2) {
+    __syncthreads();
+    if (y < stride) {
+      lanes0[y][threadIdx.x] += lanes0[y + stride][threadIdx.x];
+      lanes1[y][threadIdx.x] += lanes1[y + stride][threadIdx.x];
+    }
   }
-  if (out0) out0[j] += sum0;
-  if (out1) out1[j] += sum1;
+  if (y != 0 || j >= cols) return;
+  if (out0) out0[j] += lanes0[0][threadIdx.x];
+  if (out1) out1[j] += lanes1[0][threadIdx.x];
 }
 
 // Runs op over (rows, cols) adding its column sums into out0/out1 (either may be null).
@@ -194,18 +217,19 @@ void launch_colsum(const Op& op, int64_t rows, int64_t cols, float* out0, float*
   const unsigned gx = static_cast<unsigned>((cols + kTileCols - 1) / kTileCols);
   if (chunks == 1) {
     constexpr int kLanes = 32;
-    colsum_kernel<kLanes>
-        <<<dim3(gx, 1), dim3(kTileCols, kLanes), 0, stream()>>>(op, rows, cols, rows, out0, out1, true);
+    colsum_kernel<kLanes><<<dim3(gx, 1), dim3(kTileCols, kLanes), 0, stream()>>>(
+        op, rows, cols, rows, out0, out1, true);
     CUSBI_CUDA_CHECK_LAUNCH();
     return;
   }
   float* part0 = out0 ? scratch : nullptr;
   float* part1 = out1 ? scratch + chunks * cols : nullptr;
-  colsum_kernel<kTileRows><<<dim3(gx, static_cast<unsigned>(chunks)), tile_block()>>>(
+  colsum_kernel<kTileRows><<<dim3(gx, static_cast<unsigned>(chunks)), tile_block(), 0, stream()>>>(
       op, rows, cols, kern::colsum_chunk_rows(rows), part0, part1, false);
   CUSBI_CUDA_CHECK_LAUNCH();
   if (out0 == nullptr && out1 == nullptr) return;
-  add_partials_kernel<<<grid_for(cols), kBlock, 0, stream()>>>(chunks, cols, part0, part1, out0, out1);
+  combine_partials_kernel<<<dim3(gx), dim3(kTileCols, kCombineLanes), 0, stream()>>>(
+      chunks, cols, part0, part1, out0, out1);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -263,7 +287,8 @@ __global__ void standardize_kernel(kern::StandardizeMode mode, int64_t rows, int
 void nn_standardize(kern::StandardizeMode mode, int64_t rows, int64_t cols, const float* in,
                     const float* mean, const float* std, float* out) {
   if (rows == 0 || cols == 0) return;
-  standardize_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, in, mean, std, out);
+  standardize_kernel<<<tile_grid(rows, cols), tile_block(), 0, stream()>>>(mode, rows, cols, in,
+                                                                           mean, std, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

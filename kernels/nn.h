@@ -58,10 +58,14 @@ CUSBI_HD T standardize_element(StandardizeMode mode, T v, T mean, T std) {
   }
 }
 
-// Column sums split rows into fixed chunks of at least kColsumRows rows; each chunk is summed
-// in row order, then the chunk partials are added in chunk order. The split depends only on the
-// number of rows, so the result is the same whatever the thread or block count. The chunk count
-// stays within CUDA's grid.y limit.
+// Column sums split rows into fixed chunks of at least kColsumRows rows and sum each chunk into a
+// partial; the split depends only on the number of rows, so the result is the same whatever the
+// thread or block count. The chunk count stays within CUDA's grid.y limit. The order of the
+// additions is fixed on each device but differs between them (parity is to a tolerance):
+//  - CPU (host/cpu/nn_exec.hpp chunked_colsum): each chunk in row order, then the partials in
+//    chunk order, added to the output;
+//  - CUDA (kernels/nn.cu): each chunk as 8 row lanes (rows i, i + 8, ...) added in lane order,
+//    then the partials as a fixed tree (32 strided lane sums, then pairwise) added to the output.
 constexpr int64_t kColsumRows = 64;
 constexpr int64_t kColsumMaxChunks = 65535;
 

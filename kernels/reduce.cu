@@ -1,10 +1,12 @@
-// CUDA reductions: over one dimension (one output per thread, or per block for few long lines),
-// sum_all (fixed grid of partial sums, then one block), and the finiteness flag. Every order of
-// addition depends on the shape only, never on the device or timing: deterministic, no float
-// atomics. Scratch for sum_all/all_finite is static device memory, so nothing is allocated.
+// CUDA reductions (CPU twins in host/cpu/reduce.cpp): over one dimension (one output per thread, or
+// per block for few long lines), sum_all (fixed grid of partial sums, then one block), and the
+// finiteness flag. Every order of addition depends on the shape only, never on the device or
+// timing: deterministic, no float atomics. Scratch for sum_all/all_finite is static device memory,
+// so nothing is allocated.
 #include <algorithm>
 #include <mutex>
 
+#include "kernels/api/reduce.h"
 #include "kernels/cuda_api.h"
 #include "kernels/cuda_check.cuh"
 #include "kernels/reduce.h"
@@ -120,7 +122,8 @@ void reduce_dim(ReduceOp op, const float* a, int64_t outer, int64_t len, int64_t
   if (outputs == 0) return;
   // Few long lines cannot fill the GPU with one thread each: give each line a block.
   if (outputs < 1024 && len >= 512) {
-    reduce_block_kernel<<<grid_for(outputs * kBlock), kBlock, 0, stream()>>>(op, a, outer, len, inner, out);
+    reduce_block_kernel<<<grid_for(outputs * kBlock), kBlock, 0, stream()>>>(op, a, outer, len,
+                                                                             inner, out);
   } else {
     reduce_thread_kernel<<<grid_for(outputs), kBlock, 0, stream()>>>(op, a, outer, len, inner, out);
   }
@@ -141,7 +144,7 @@ double reduce_sum_all(const float* a, int64_t n) {
   double result = 0.0;
   CUSBI_CUDA_CHECK(
       cudaMemcpyAsync(&result, total, sizeof(double), cudaMemcpyDeviceToHost, stream()));
-  CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  wait_for_stream();  // counted host round-trip
   return result;
 }
 
@@ -154,7 +157,7 @@ bool all_finite(const float* a, int64_t n) {
   CUSBI_CUDA_CHECK_LAUNCH();
   int bad = 0;
   CUSBI_CUDA_CHECK(cudaMemcpyAsync(&bad, flag, sizeof(int), cudaMemcpyDeviceToHost, stream()));
-  CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  wait_for_stream();  // counted host round-trip
   return bad == 0;
 }
 

@@ -1,11 +1,12 @@
 // Reduction of one line of values (x[0], x[stride], ..., x[(n-1) stride]) in index order, shared
-// by the CPU loops and the CUDA kernels. Sums accumulate in double so that the result is rounded
-// to float once, which keeps CPU and GPU (whose block reductions add in another fixed order)
-// within one float ulp. The block kernels reuse the pieces on a thread's share of the line.
+// by the CPU loops (host/cpu/reduce.cpp) and the CUDA kernels (kernels/reduce.cu). Sums
+// accumulate in double so that the result is rounded to float once, which keeps CPU and GPU (whose
+// block reductions add in another fixed order) within one float ulp. The block kernels reuse the
+// pieces on a thread's share of the line.
 #pragma once
 #include <cmath>
 
-#include "kernels/api/elementwise.h"
+#include "kernels/api/reduce.h"
 #include "kernels/common.h"
 
 namespace cusbi::kern {

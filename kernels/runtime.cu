@@ -1,7 +1,8 @@
-// CUDA runtime glue: device queries, RAII-backing allocations, copies, fills, random fills and
-// the per-device cuBLAS handle.
+// CUDA runtime glue: device queries, RAII-backing allocations, copies, fills, random fills, the
+// per-device stream and cuBLAS handle, and the launch / host round-trip counters.
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 #include "host/allocation_counter.hpp"
 #include "kernels/cuda_api.h"
@@ -12,13 +13,40 @@ namespace cusbi::cuda {
 
 bool built_with_cuda() { return true; }
 
-int device_count() noexcept {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no device" error
-    return 0;
+namespace detail {
+std::atomic<int64_t> launch_count{0}, cublas_count{0}, host_sync_count{0};
+}  // namespace detail
+
+Counters counters() noexcept {
+  return {detail::launch_count.load(std::memory_order_relaxed),
+          detail::cublas_count.load(std::memory_order_relaxed),
+          detail::host_sync_count.load(std::memory_order_relaxed)};
+}
+
+DeviceQuery query_devices() noexcept {
+  DeviceQuery query;
+  const cudaError_t status = cudaGetDeviceCount(&query.count);
+  if (status == cudaSuccess && query.count > 0) return query;
+  cudaGetLastError();  // clear the error so that later calls do not report it again
+  query.count = 0;
+  try {
+    const std::string runtime =
+        status == cudaSuccess
+            ? std::string("cudaGetDeviceCount found 0 devices")
+            : std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
+    if (status == cudaSuccess || status == cudaErrorNoDevice)
+      query.problem = "no CUDA GPU is visible on this machine (" + runtime +
+                      "); check CUDA_VISIBLE_DEVICES if it has one";
+    else if (status == cudaErrorInsufficientDriver)
+      query.problem = "the NVIDIA driver is missing or too old for this build's CUDA runtime (" +
+                      runtime + "); install or update the driver";
+    else
+      query.problem = "the CUDA runtime could not list the GPUs (" + runtime +
+                      "); check the NVIDIA driver installation (nvidia-smi)";
+  } catch (...) {  // out of memory while building a message: say at least that CUDA failed
+    query.problem.clear();
   }
-  return count;
+  return query;
 }
 
 void set_device(int device) { CUSBI_CUDA_CHECK(cudaSetDevice(device)); }
@@ -55,14 +83,19 @@ void* allocate(std::size_t bytes, int device) {
                                      << cudaGetErrorString(status)
                                      << "); use a smaller batch or free other GPU memory");
   }
-  detail::count_allocation();
+  cusbi::detail::count_allocation();
   return pointer;
 }
 
 void release(void* pointer, int device) noexcept {
   if (pointer == nullptr) return;
-  cudaSetDevice(device);
-  cudaFreeAsync(pointer, stream());  // errors here cannot be reported: destructors never throw
+  // Errors here cannot be reported: destructors never throw (stream() only throws when it
+  // cannot create the stream, and then nothing was allocated on it).
+  if (cudaSetDevice(device) != cudaSuccess) return;
+  try {
+    cudaFreeAsync(pointer, stream());
+  } catch (...) {
+  }
 }
 
 void copy(void* dst, const void* src, std::size_t bytes, CopyKind kind) {
@@ -71,9 +104,29 @@ void copy(void* dst, const void* src, std::size_t bytes, CopyKind kind) {
                            : kind == CopyKind::DeviceToHost ? cudaMemcpyDeviceToHost
                                                             : cudaMemcpyDeviceToDevice;
   CUSBI_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, k, stream()));
-  // Host memory is the caller's (pageable, may be freed on return): a copy that touches it is
-  // complete when this returns. Device-to-device copies stay asynchronous on the stream.
-  if (kind != CopyKind::DeviceToDevice) CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  // Host memory is the caller's (may be freed or read on return, and may be pinned, where
+  // cudaMemcpyAsync really is asynchronous): a copy that touches it is complete when this
+  // returns. Device-to-device copies stay asynchronous on the stream.
+  if (kind != CopyKind::DeviceToDevice) wait_for_stream();
+}
+
+void copy_between_devices(void* dst, int dst_device, const void* src, int src_device,
+                          std::size_t bytes) {
+  if (bytes == 0) return;
+  // Each device has its own non-blocking stream, which do not order against each other: wait
+  // for the source's pending writes, copy on the destination's stream, and wait for the copy
+  // so that the source may be freed (on its own stream) as soon as this returns. Rare (moving
+  // a model between GPUs), so two waits cost nothing that matters.
+  set_device(src_device);
+  wait_for_stream();
+  set_device(dst_device);
+  CUSBI_CUDA_CHECK(cudaMemcpyPeerAsync(dst, dst_device, src, src_device, bytes, stream()));
+  wait_for_stream();
+}
+
+void wait_for_stream() {
+  CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  detail::host_sync_count.fetch_add(1, std::memory_order_relaxed);
 }
 
 __global__ void fill_kernel(float* data, int64_t n, float value) {
@@ -90,7 +143,7 @@ void fill(float* data, int64_t n, float value) {
 
 void synchronize(int device) {
   set_device(device);
-  CUSBI_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  wait_for_stream();
 }
 
 __global__ void fill_uniform_kernel(float* out, int64_t n, uint64_t seed, uint64_t offset,

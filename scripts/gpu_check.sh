@@ -124,6 +124,27 @@ PY
   fi
 fi
 
+# Kernel launches, cuBLAS calls and host round-trips of one training step (batch 200) and one
+# log_prob call (1000 rows) of the tutorial-sized flow (cuda::counters(), bench_e2e_step --counts).
+counts=""
+if [[ -x $build/bench/bench_e2e_step && -n $gpu ]]; then
+  echo "== bench_e2e_step --counts 1 (cuda)"
+  if timeout 120 "$build/bench/bench_e2e_step" --device cuda --counts 1 >"$work/counts.json"; then
+    cat "$work/counts.json"
+    counts=$(python3 - "$work/counts.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("; ".join(f"{name}: {c['launches']} launches + {c['cublas_calls']} cuBLAS, "
+                f"{c['host_syncs']} host round-trips"
+                for name, c in (("step(200)", d["step_200_counts"]),
+                                ("log_prob(1000)", d["log_prob_1000_counts"])) if c))
+PY
+)
+  else
+    any_failed=1
+  fi
+fi
+
 # sbi's NSF (rebuilt from nflows: GPU machines have torch but no sbi) vs cusbi on this GPU: the
 # issue targets' step at batch 200 and log_prob at 10^6. nflows from build/pyrefs
 # (scripts/stage_pyrefs.sh on the build machine) or the environment.
@@ -172,6 +193,7 @@ printf '%s\n' "${summary[@]}"
 [[ -n $tutorial ]] && echo "training_interface: $tutorial"
 [[ -n $npe_e2e ]] && echo "bench_e2e_npe (cuda): $npe_e2e"
 [[ -n $proxy ]] && echo "sbi NSF (nflows proxy) / cusbi on this GPU: $proxy"
+[[ -n $counts ]] && echo "launches / host round-trips per call: $counts"
 if ((${#bench_rows[@]} > 0)); then
   echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples or parameters):"
   printf '%s\n' "${bench_rows[@]}"

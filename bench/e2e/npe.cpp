@@ -86,7 +86,7 @@ Json trainer(Device device, uint64_t seed, int64_t n, int64_t max_epochs) {
     std::tie(theta, x) = cusbi::simulate_for_sbi(
         [&](const Tensor& t) { return simulator(t, &g); }, prior, n, sim);
   });
-  cusbi::NPE npe(prior, {}, device);
+  cusbi::NPE npe(prior, device);
   cusbi::TrainOptions train;
   train.show_progress = false;
   train.generator = &g;

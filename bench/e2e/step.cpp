@@ -3,7 +3,9 @@
 // training step at batch 200 as sbi's trainer takes it (loss, backward, clip at 5, Adam),
 // log_prob and sampling at batch --big. For machines without sbi (the GPU machines): the
 // Python side times sbi's network built from nflows; scripts/e2e_compare_proxy.sh compares.
-//   bench_e2e_step [--device cpu|cuda|cuda:N] [--repeats 3] [--big 1000000]
+// On a GPU it also reports the kernel launches, cuBLAS calls and host round-trips of one step
+// and of one log_prob call (cuda::counters(); --counts: only those, no timing).
+//   bench_e2e_step [--device cpu|cuda|cuda:N] [--repeats 3] [--big 1000000] [--counts 1]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 
 #include "cusbi/cusbi.hpp"
 #include "e2e_support.hpp"
+#include "kernels/api/runtime.h"
 
 namespace {
 
@@ -32,6 +35,21 @@ double timed(Device device, int repeats, F&& f) {
     seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
   }
   return cusbi_e2e::median(seconds);
+}
+
+// What one call of f() asks of the GPU (after a warm-up call): kernel launches, cuBLAS calls,
+// host round-trips. Null on the CPU.
+template <class F>
+nlohmann::json counted(Device device, F&& f) {
+  if (!device.is_cuda()) return nullptr;
+  f();
+  cusbi::synchronize(device);
+  const cusbi::cuda::Counters before = cusbi::cuda::counters();
+  f();
+  const cusbi::cuda::Counters after = cusbi::cuda::counters();
+  return {{"launches", after.launches - before.launches},
+          {"cublas_calls", after.cublas_calls - before.cublas_calls},
+          {"host_syncs", after.host_syncs - before.host_syncs}};
 }
 
 // theta ~ U(-3, 3)^2, x = theta + 0.1 noise: (n, 2) each.
@@ -60,12 +78,19 @@ int run(int argc, char** argv) {
   std::string device_name = "cpu";
   int repeats = 3;
   int64_t big = 1000000;
+  bool counts_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--device") device_name = argv[i + 1];
-    else if (flag == "--repeats") repeats = std::max(1, std::atoi(argv[i + 1]));
-    else if (flag == "--big") big = std::max<int64_t>(1, std::atoll(argv[i + 1]));
-    else CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --big");
+    if (flag == "--device")
+      device_name = argv[i + 1];
+    else if (flag == "--repeats")
+      repeats = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--big")
+      big = std::max<int64_t>(1, std::atoll(argv[i + 1]));
+    else if (flag == "--counts")
+      counts_only = std::atoi(argv[i + 1]) != 0;
+    else
+      CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --big, --counts");
   }
   const Device device = cusbi_e2e::parse_device(device_name);
   cusbi::check_device_usable(device);
@@ -76,8 +101,26 @@ int run(int argc, char** argv) {
   cusbi::NeuralSplineFlow flow = cusbi::build_nsf(theta, x, {}, &g);
   flow.set_check_training_inputs(false);  // as the trainer: data checked once, no sync per step
   cusbi::Adam opt(flow.parameters(), flow.gradients(), 5e-4);
-  result["tutorial_train_s"] = timed(device, repeats, [&] { train(flow, opt, theta, x, 100, false); });
   const Tensor t200 = theta.slice_rows(0, 200), x200 = x.slice_rows(0, 200);
+  {  // one step exactly as train() takes it, on buffers made outside the counted call
+    Tensor losses = Tensor::empty({200}, device);
+    const Tensor grad = Tensor::full({200}, 1.0f / 200.0f, device);
+    result["step_200_counts"] = counted(device, [&] {
+      opt.zero_grad();
+      flow.loss(t200, x200, losses);
+      flow.backward(grad);
+      cusbi::clip_grad_norm_on_device(flow.gradients(), 5.0);
+      opt.step();
+    });
+  }
+  Tensor lp1000 = Tensor::empty({1, 1000}, device);
+  result["log_prob_1000_counts"] = counted(device, [&] { flow.log_prob(theta, x, lp1000); });
+  if (counts_only) {
+    std::printf("%s\n", result.dump(2).c_str());
+    return 0;
+  }
+  result["tutorial_train_s"] =
+      timed(device, repeats, [&] { train(flow, opt, theta, x, 100, false); });
   train(flow, opt, t200, x200, 5, true);  // warm-up: workspaces sized for batch 200
   result["step_200_ms"] =
       1e3 * timed(device, repeats, [&] { train(flow, opt, t200, x200, 50, true); }) / 50;

@@ -4,5 +4,5 @@
 #include "kernels/cuda_api.h"
 
 namespace cusbi::cuda {
-void take_rows(const float*, int64_t, const int64_t*, int64_t, float*) { no_cuda(); }
+void take_rows(const float*, int64_t, int64_t, const int64_t*, int64_t, float*) { no_cuda(); }
 }  // namespace cusbi::cuda

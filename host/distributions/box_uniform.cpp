@@ -100,13 +100,13 @@ Tensor BoxUniform::sample(const Shape& sample_shape, Generator* generator) const
   return out;
 }
 
-Tensor BoxUniform::log_prob(const Tensor& theta) const {
+void BoxUniform::log_prob(const Tensor& theta, Tensor& out) const {
   const int64_t dim = event_size();
   const Shape batch =
       dist::check_rows(theta, dim, device(), "BoxUniform::log_prob", "theta", "the prior");
-  Tensor out = Tensor::empty(batch, device());
+  dist::check_out(out, batch, device(), "BoxUniform::log_prob");
   const int64_t rows = out.numel();
-  if (rows == 0) return out;
+  if (rows == 0) return;
   const float *x = theta.data(), *lo = low_.data(), *hi = high_.data();
   float* o = out.data();
   switch (device().type()) {
@@ -120,16 +120,15 @@ Tensor BoxUniform::log_prob(const Tensor& theta) const {
       cuda::box_log_prob(x, lo, hi, rows, dim, log_volume_, o);
       break;
   }
-  return out;
 }
 
-Tensor BoxUniform::support_mask(const Tensor& theta) const {
+void BoxUniform::support_mask(const Tensor& theta, Tensor& out) const {
   const int64_t dim = event_size();
   const Shape batch =
       dist::check_rows(theta, dim, device(), "BoxUniform::support_mask", "theta", "the prior");
-  Tensor out = Tensor::empty(batch, device());
+  dist::check_out(out, batch, device(), "BoxUniform::support_mask");
   const int64_t rows = out.numel();
-  if (rows == 0) return out;
+  if (rows == 0) return;
   const float *x = theta.data(), *lo = low_.data(), *hi = high_.data();
   float* o = out.data();
   switch (device().type()) {
@@ -142,7 +141,15 @@ Tensor BoxUniform::support_mask(const Tensor& theta) const {
       cuda::box_support_mask(x, lo, hi, rows, dim, o);
       break;
   }
-  return out;
+}
+
+// The density is constant on the box, so the gradient is 0 there; outside, log_prob is the
+// constant -inf, and 0 is the gradient a caller can use without NaN (sbi's potentials zero it).
+void BoxUniform::log_prob_gradient(const Tensor& theta, Tensor& grad) const {
+  dist::check_rows(theta, event_size(), device(), "BoxUniform::log_prob_gradient", "theta",
+                   "the prior");
+  dist::check_out(grad, theta.shape(), device(), "BoxUniform::log_prob_gradient", "grad");
+  grad.zero_();
 }
 
 Tensor BoxUniform::mean() const { return (low_ + high_) * 0.5f; }

@@ -32,6 +32,19 @@ Shape check_rows(const Tensor& x, int64_t dim, Device device, const char* where,
   return Shape(x.shape().begin(), x.shape().end() - 1);
 }
 
+void check_out(const Tensor& out, const Shape& shape, Device device, const char* where,
+               const char* what) {
+  CUSBI_CHECK(out.defined() && out.shape() == shape,
+              where << ": " << what << " has shape "
+                    << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected "
+                    << shape_str(shape) << "; preallocate it with Tensor::empty("
+                    << shape_str(shape) << ", device)");
+  CUSBI_CHECK(out.device() == device,
+              where << ": " << what << " is on " << out.device().str() << " but the work runs on "
+                    << device.str() << "; allocate it with .to(" << device_code(device)
+                    << ") or Tensor::empty(shape, " << device_code(device) << ")");
+}
+
 std::string format_value(double value) {
   std::ostringstream os;
   os << value;

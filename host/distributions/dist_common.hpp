@@ -16,6 +16,11 @@ namespace cusbi::dist {
 Shape check_rows(const Tensor& x, int64_t dim, Device device, const char* where, const char* what,
                  const char* owner);
 
+// Checks that a caller's output buffer is defined, on `device` and of `shape` (named `what`,
+// "out" by default), as every out= form requires.
+void check_out(const Tensor& out, const Shape& shape, Device device, const char* where,
+               const char* what = "out");
+
 // Runs f(r) for every r in [0, rows), on OpenMP threads when rows * cost is large enough to pay
 // for them. Each row is independent, so results do not depend on the thread count.
 template <typename F>

@@ -1,8 +1,10 @@
 // MultivariateNormal (torch.distributions.MultivariateNormal): the covariance is checked and
 // factored once, on the host in double (D is small), into the lower Cholesky factor L that
-// sample (mean + L z) and log_prob (forward substitution) use on the distribution's device.
+// sample (mean + L z) uses, and L^-1 and Sigma^-1 (in double) that log_prob and its gradient use
+// on the distribution's device without scratch memory.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numbers>
 
@@ -85,6 +87,34 @@ std::vector<double> cholesky(const std::vector<float>& cov, int64_t d) {
   return l;
 }
 
+// L^-1 then Sigma^-1 = L^-T L^-1, each (d, d) row-major in double, packed bit-for-bit into
+// 4 d^2 floats (see MultivariateNormal::inverse_factors_). L^-1 by forward substitution on the
+// identity columns, all in double.
+std::vector<float> inverse_factors(const std::vector<double>& l, int64_t d) {
+  std::vector<double> inv(static_cast<size_t>(2 * d * d), 0.0);
+  double* li = inv.data();
+  for (int64_t c = 0; c < d; ++c)
+    for (int64_t i = c; i < d; ++i) {
+      double v = i == c ? 1.0 : 0.0;
+      for (int64_t k = c; k < i; ++k) v -= l[i * d + k] * li[k * d + c];
+      li[i * d + c] = v / l[i * d + i];
+    }
+  double* precision = inv.data() + d * d;
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t j = 0; j < d; ++j) {
+      double v = 0.0;
+      for (int64_t k = std::max(i, j); k < d; ++k) v += li[k * d + i] * li[k * d + j];
+      precision[i * d + j] = v;
+    }
+  std::vector<float> packed(2 * inv.size());
+  std::memcpy(packed.data(), inv.data(), inv.size() * sizeof(double));
+  return packed;
+}
+
+const double* as_doubles(const Tensor& packed) {
+  return reinterpret_cast<const double*>(packed.data());  // storage is 64-byte aligned
+}
+
 // A deep copy on `device` (Tensor::to shares memory when it is already there).
 Tensor copy_to(const Tensor& t, Device device) {
   return t.device() == device ? t.clone() : t.to(device);
@@ -103,6 +133,7 @@ MultivariateNormal::MultivariateNormal(const Tensor& mean, const Tensor& covaria
   mean_ = mean.clone();
   covariance_ = covariance.clone();
   scale_tril_ = Tensor::from(std::vector<float>(l.begin(), l.end()), {d, d}, mean.device());
+  inverse_factors_ = Tensor::from(inverse_factors(l, d), {4 * d * d}, mean.device());
   log_normalizer_ = static_cast<float>(log_normalizer);
 }
 
@@ -131,6 +162,7 @@ std::unique_ptr<Distribution> MultivariateNormal::to(Device device) const {
   out->mean_ = copy_to(mean_, device);
   out->covariance_ = copy_to(covariance_, device);
   out->scale_tril_ = copy_to(scale_tril_, device);
+  out->inverse_factors_ = copy_to(inverse_factors_, device);
   out->log_normalizer_ = log_normalizer_;
   return out;
 }
@@ -158,40 +190,60 @@ Tensor MultivariateNormal::sample(const Shape& sample_shape, Generator* generato
   return out;
 }
 
-Tensor MultivariateNormal::log_prob(const Tensor& theta) const {
+void MultivariateNormal::log_prob(const Tensor& theta, Tensor& out) const {
   const int64_t dim = event_size();
   const Shape batch =
       dist::check_rows(theta, dim, device(), "MultivariateNormal::log_prob", "theta", "the prior");
-  Tensor out = Tensor::empty(batch, device());
+  dist::check_out(out, batch, device(), "MultivariateNormal::log_prob");
   const int64_t rows = out.numel();
-  if (rows == 0) return out;
-  // Forward substitution keeps each row's solution in double: rows * dim doubles, carved from a
-  // float tensor (its storage is at least 64-byte aligned on every device).
-  const Tensor scratch = Tensor::empty({2 * rows * dim}, device());
-  double* y = reinterpret_cast<double*>(scratch.data());
-  const float *x = theta.data(), *mu = mean_.data(), *l = scale_tril_.data();
+  if (rows == 0) return;
+  const float *x = theta.data(), *mu = mean_.data();
+  const double* inv_tril = as_doubles(inverse_factors_);
+  const float log_normalizer = log_normalizer_;
   float* o = out.data();
   switch (device().type()) {
     case DeviceType::CPU:
       dist::for_rows(rows, dim * dim, [&](int64_t r) {
-        o[r] = kern::mvn_log_prob_row(x + r * dim, mu, l, dim, log_normalizer_, y + r * dim);
+        o[r] = kern::mvn_log_prob_row(x + r * dim, mu, inv_tril, dim, log_normalizer);
       });
       break;
     case DeviceType::CUDA:
       cuda::set_device(device().index());
-      cuda::mvn_log_prob(x, mu, l, rows, dim, log_normalizer_, y, o);
+      cuda::mvn_log_prob(x, mu, inv_tril, rows, dim, log_normalizer, o);
       break;
   }
-  return out;
 }
 
-Tensor MultivariateNormal::support_mask(const Tensor& theta) const {
+void MultivariateNormal::log_prob_gradient(const Tensor& theta, Tensor& grad) const {
+  const int64_t dim = event_size();
+  dist::check_rows(theta, dim, device(), "MultivariateNormal::log_prob_gradient", "theta",
+                   "the prior");
+  dist::check_out(grad, theta.shape(), device(), "MultivariateNormal::log_prob_gradient", "grad");
+  const int64_t rows = theta.numel() / dim;
+  if (rows == 0) return;
+  const float *x = theta.data(), *mu = mean_.data();
+  const double* precision = as_doubles(inverse_factors_) + dim * dim;
+  float* g = grad.data();
+  switch (device().type()) {
+    case DeviceType::CPU:
+      dist::for_rows(rows, dim * dim, [&](int64_t r) {
+        kern::mvn_log_prob_gradient_row(x + r * dim, mu, precision, dim, g + r * dim);
+      });
+      break;
+    case DeviceType::CUDA:
+      cuda::set_device(device().index());
+      cuda::mvn_log_prob_gradient(x, mu, precision, rows, dim, g);
+      break;
+  }
+}
+
+void MultivariateNormal::support_mask(const Tensor& theta, Tensor& out) const {
   const int64_t dim = event_size();
   const Shape batch = dist::check_rows(theta, dim, device(), "MultivariateNormal::support_mask",
                                        "theta", "the prior");
-  Tensor out = Tensor::empty(batch, device());
+  dist::check_out(out, batch, device(), "MultivariateNormal::support_mask");
   const int64_t rows = out.numel();
-  if (rows == 0) return out;
+  if (rows == 0) return;
   const float* x = theta.data();
   float* o = out.data();
   switch (device().type()) {
@@ -203,7 +255,6 @@ Tensor MultivariateNormal::support_mask(const Tensor& theta) const {
       cuda::finite_rows_mask(x, rows, dim, o);
       break;
   }
-  return out;
 }
 
 Tensor MultivariateNormal::support_low() const {

@@ -29,10 +29,11 @@ void check_scale(const Tensor& shift, const Tensor& scale, const Distribution& p
 }
 
 // out = map(x) elementwise, with per-dimension shift and scale (D,) repeating along the rows.
-Tensor apply_map(ThetaMap map, const Tensor& x, const Tensor& shift, const Tensor& scale) {
-  Tensor out = Tensor::empty(x.shape(), x.device());
+// out may be x itself.
+void apply_map(ThetaMap map, const Tensor& x, const Tensor& shift, const Tensor& scale,
+               Tensor& out) {
   const int64_t n = x.numel(), dim = shift.numel();
-  if (n == 0) return out;
+  if (n == 0) return;
   const float *in = x.data(), *sh = shift.data(), *sc = scale.data();
   float* o = out.data();
   switch (x.device().type()) {
@@ -50,7 +51,17 @@ Tensor apply_map(ThetaMap map, const Tensor& x, const Tensor& shift, const Tenso
       cuda::theta_map(map, in, sh, sc, n, dim, o);
       break;
   }
-  return out;
+}
+
+// x's shape without the last dimension (empty for a malformed x: the out= form reports it).
+Shape batch_of(const Tensor& x) {
+  if (!x.defined() || x.dim() == 0) return {};
+  return Shape(x.shape().begin(), x.shape().end() - 1);
+}
+
+// A result of x's shape on x's device (or an empty one for an undefined x).
+Tensor like(const Tensor& x) {
+  return x.defined() ? Tensor::empty(x.shape(), x.device()) : Tensor();
 }
 
 }  // namespace
@@ -73,46 +84,84 @@ ThetaTransform ThetaTransform::for_prior(const Distribution& prior, bool enable)
 
 Tensor ThetaTransform::forward(const Tensor& theta) const {
   if (is_identity()) return theta;  // as torch's identity_transform: the same tensor
-  dist::check_rows(theta, shift_.numel(), shift_.device(), "ThetaTransform::forward", "theta",
-                   "the transform");
-  return apply_map(kind_ == Kind::Sigmoid ? ThetaMap::SigmoidForward : ThetaMap::AffineForward,
-                   theta, shift_, scale_);
+  Tensor z = like(theta);
+  forward(theta, z);
+  return z;
 }
 
 Tensor ThetaTransform::inverse(const Tensor& z) const {
   if (is_identity()) return z;
-  dist::check_rows(z, shift_.numel(), shift_.device(), "ThetaTransform::inverse", "z",
-                   "the transform");
-  return apply_map(kind_ == Kind::Sigmoid ? ThetaMap::SigmoidInverse : ThetaMap::AffineInverse, z,
-                   shift_, scale_);
+  Tensor theta = like(z);
+  inverse(z, theta);
+  return theta;
 }
 
 Tensor ThetaTransform::inverse_derivative(const Tensor& z) const {
-  if (is_identity()) {
-    CUSBI_CHECK(z.defined(), "ThetaTransform::inverse_derivative: z is undefined");
-    return Tensor::ones(z.shape(), z.device());
-  }
-  dist::check_rows(z, shift_.numel(), shift_.device(), "ThetaTransform::inverse_derivative", "z",
-                   "the transform");
-  return apply_map(
-      kind_ == Kind::Sigmoid ? ThetaMap::SigmoidDerivative : ThetaMap::AffineDerivative, z, shift_,
-      scale_);
+  Tensor out = like(z);
+  inverse_derivative(z, out);
+  return out;
 }
 
 Tensor ThetaTransform::inverse_log_abs_det_jacobian(const Tensor& z) const {
+  Tensor out = Tensor::empty(batch_of(z), z.defined() ? z.device() : Device::cpu());
+  inverse_log_abs_det_jacobian(z, out);
+  return out;
+}
+
+// The out= forms. The identity's maps are copies (or constants); with out == the input, the copy
+// is skipped.
+void ThetaTransform::forward(const Tensor& theta, Tensor& z) const {
+  check_map("ThetaTransform::forward", "theta", theta, z);
   if (is_identity()) {
-    CUSBI_CHECK(
-        z.defined() && z.dim() >= 1,
-        "ThetaTransform::inverse_log_abs_det_jacobian: z must be a tensor of shape (..., D)");
-    return Tensor::zeros(Shape(z.shape().begin(), z.shape().end() - 1), z.device());
+    if (!z.shares_memory_with(theta)) z.copy_(theta);
+    return;
+  }
+  apply_map(kind_ == Kind::Sigmoid ? ThetaMap::SigmoidForward : ThetaMap::AffineForward, theta,
+            shift_, scale_, z);
+}
+
+void ThetaTransform::inverse(const Tensor& z, Tensor& theta) const {
+  check_map("ThetaTransform::inverse", "z", z, theta);
+  if (is_identity()) {
+    if (!theta.shares_memory_with(z)) theta.copy_(z);
+    return;
+  }
+  apply_map(kind_ == Kind::Sigmoid ? ThetaMap::SigmoidInverse : ThetaMap::AffineInverse, z, shift_,
+            scale_, theta);
+}
+
+void ThetaTransform::inverse_derivative(const Tensor& z, Tensor& out) const {
+  check_map("ThetaTransform::inverse_derivative", "z", z, out);
+  if (is_identity()) {
+    out.fill_(1.0f);
+    return;
+  }
+  apply_map(kind_ == Kind::Sigmoid ? ThetaMap::SigmoidDerivative : ThetaMap::AffineDerivative, z,
+            shift_, scale_, out);
+}
+
+void ThetaTransform::inverse_log_abs_det_jacobian_gradient(const Tensor& z, Tensor& out) const {
+  check_map("ThetaTransform::inverse_log_abs_det_jacobian_gradient", "z", z, out);
+  if (kind_ != Kind::Sigmoid) {  // a constant log-determinant
+    out.zero_();
+    return;
+  }
+  apply_map(ThetaMap::SigmoidLogDetGradient, z, shift_, scale_, out);
+}
+
+void ThetaTransform::inverse_log_abs_det_jacobian(const Tensor& z, Tensor& out) const {
+  const char* where = "ThetaTransform::inverse_log_abs_det_jacobian";
+  if (is_identity()) {
+    CUSBI_CHECK(z.defined() && z.dim() >= 1, where << ": z must be a tensor of shape (..., D)");
+    dist::check_out(out, batch_of(z), z.device(), where);
+    out.zero_();
+    return;
   }
   const int64_t dim = shift_.numel();
-  const Shape batch =
-      dist::check_rows(z, dim, shift_.device(), "ThetaTransform::inverse_log_abs_det_jacobian", "z",
-                       "the transform");
-  Tensor out = Tensor::empty(batch, z.device());
+  const Shape batch = dist::check_rows(z, dim, shift_.device(), where, "z", "the transform");
+  dist::check_out(out, batch, z.device(), where);
   const int64_t rows = out.numel();
-  if (rows == 0) return out;
+  if (rows == 0) return;
   const bool sigmoid_kind = kind_ == Kind::Sigmoid;
   const float *zp = z.data(), *sc = scale_.data();
   float* o = out.data();
@@ -127,7 +176,18 @@ Tensor ThetaTransform::inverse_log_abs_det_jacobian(const Tensor& z) const {
       cuda::theta_log_det(sigmoid_kind, zp, sc, rows, dim, o);
       break;
   }
-  return out;
+}
+
+// in (..., D) on the transform's device (any D and device for the identity), out of in's shape.
+void ThetaTransform::check_map(const char* where, const char* what, const Tensor& in,
+                               const Tensor& out) const {
+  if (is_identity()) {
+    CUSBI_CHECK(in.defined(), where << ": " << what << " is undefined");
+    dist::check_out(out, in.shape(), in.device(), where);
+    return;
+  }
+  dist::check_rows(in, shift_.numel(), shift_.device(), where, what, "the transform");
+  dist::check_out(out, in.shape(), in.device(), where);
 }
 
 void ThetaTransform::to(Device device) {

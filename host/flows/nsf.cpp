@@ -1,8 +1,8 @@
 // NeuralSplineFlow: argument checks with sbi's shape rules and the flow's pointers; the flow
 // program (host/flows/nsf_program.hpp) runs through the execution layer (host/exec/runner.hpp),
 // which owns the per-device programs, the grow-only workspaces and the CPU's row parts, and
-// dispatches on the device once per call. No call here synchronises with the device except
-// loss's finiteness check (off for trainers, set_check_training_inputs).
+// dispatches on the device once per call. No call here synchronises with the device: loss's
+// finiteness check runs on the CPU only (on a GPU data is checked at intake).
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -203,7 +203,7 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
                   << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected ("
                   << r.rows << ",)");
   flows::check_on(out, m.device, "NeuralSplineFlow.loss", "out");
-  if (m.check_training_inputs) {
+  if (m.check_training_inputs && m.device.is_cpu()) {  // on a GPU it would wait for the device
     check_finite(input, "NeuralSplineFlow.loss: input (training data)");
     check_finite(condition, "NeuralSplineFlow.loss: condition (training data)");
   }

@@ -1,82 +1,15 @@
-// NPE's construction, data intake and accessors (sbi's NPE_C.__init__ / append_simulations).
-// Invalid rows are found on the device (x - x is NaN exactly where x is NaN or +-inf, and a row
-// sum keeps the NaN), so only one flag per row, and the invalid rows themselves for the message,
-// come back to the host.
+// NPE's construction, data intake and accessors (sbi's NPE_C.__init__ / append_simulations);
+// the intake itself is the estimators' shared one (simulation_data.cpp).
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "cusbi/error.hpp"
-#include "cusbi/progress.hpp"
 #include "host/inference/npe_state.hpp"
-#include "host/inference/zscore_warnings.hpp"
 
 namespace cusbi {
 
-namespace {
-
-void check_pair(const Tensor& theta, const Tensor& x, int64_t dim_theta) {
-  CUSBI_CHECK(theta.defined() && theta.dim() == 2,
-              "NPE.append_simulations: theta has shape "
-                  << (theta.defined() ? shape_str(theta.shape()) : "undefined")
-                  << "; pass (num_simulations, " << dim_theta << ")");
-  CUSBI_CHECK(x.defined() && x.dim() == 2,
-              "NPE.append_simulations: x has shape "
-                  << (x.defined() ? shape_str(x.shape()) : "undefined")
-                  << "; pass (num_simulations, dim_x) (reshape({N, -1}) a 1-D or "
-                     "multi-dimensional x)");
-  CUSBI_CHECK(theta.size(1) == dim_theta, "NPE.append_simulations: theta has "
-                                              << theta.size(1) << " columns but the prior has "
-                                              << dim_theta
-                                              << " dimensions; pass parameters drawn from "
-                                                 "the prior the NPE was built with");
-  CUSBI_CHECK(theta.size(0) == x.size(0),
-              "NPE.append_simulations: theta has "
-                  << theta.size(0) << " rows but x has " << x.size(0)
-                  << "; pass one simulation output per parameter row (as simulate_for_sbi does)");
-  CUSBI_CHECK(x.size(1) >= 1,
-              "NPE.append_simulations: x has no columns; the simulator must "
-              "return at least one number per simulation");
-}
-
-struct InvalidRows {
-  std::vector<int64_t> valid, invalid;
-  int64_t nan_x = 0, inf_x = 0, bad_theta = 0;  // rows, counted as sbi counts them
-};
-
-// Rows of x or theta with any NaN or +-inf, classified on the host from those rows alone.
-InvalidRows find_invalid_rows(const Tensor& theta, const Tensor& x) {
-  InvalidRows r;
-  const std::vector<float> flags = (sum(x - x, 1) + sum(theta - theta, 1)).to_vector();
-  for (size_t i = 0; i < flags.size(); ++i)
-    (flags[i] == 0.0f ? r.valid : r.invalid).push_back(static_cast<int64_t>(i));
-  const int64_t C = x.size(1), D = theta.size(1);
-  const std::vector<float> bad_x = take_rows(x, r.invalid).to_vector();
-  const std::vector<float> bad_theta = take_rows(theta, r.invalid).to_vector();
-  for (size_t i = 0; i < r.invalid.size(); ++i) {
-    bool nan = false, inf = false, theta_bad = false;
-    for (int64_t c = 0; c < C; ++c) {
-      const float v = bad_x[i * C + c];
-      nan |= v != v;
-      inf |= v == v && v - v != 0.0f;
-    }
-    for (int64_t d = 0; d < D; ++d)
-      theta_bad |= bad_theta[i * D + d] - bad_theta[i * D + d] != 0.0f;
-    r.nan_x += nan;
-    r.inf_x += inf;
-    r.bad_theta += theta_bad;
-  }
-  return r;
-}
-
-std::string describe_invalid(const InvalidRows& r, int64_t total) {
-  std::string s = "found " + std::to_string(r.nan_x) + " simulations with NaN and " +
-                  std::to_string(r.inf_x) + " with Inf in x";
-  if (r.bad_theta > 0) s += ", and " + std::to_string(r.bad_theta) + " with NaN/Inf in theta";
-  return s + " (" + std::to_string(r.invalid.size()) + " of " + std::to_string(total) + " rows)";
-}
-
-}  // namespace
+NPE::NPE(const Distribution& prior, Device device) : NPE(prior, NsfOptions{}, device) {}
 
 NPE::NPE(const Distribution& prior, const NsfOptions& nsf_options, Device device) {
   check_device_usable(device);
@@ -87,49 +20,17 @@ NPE::~NPE() = default;
 NPE::NPE(NPE&&) noexcept = default;
 NPE& NPE::operator=(NPE&&) noexcept = default;
 
-NPE& NPE::append_simulations(const Tensor& theta_in, const Tensor& x_in, bool exclude_invalid_x) {
-  detail::NpeState& m = *impl_;
-  check_pair(theta_in, x_in, m.prior->event_size());
-  Tensor theta = theta_in.to(m.device), x = x_in.to(m.device);
-  const int64_t n = theta.size(0);
-  CUSBI_CHECK(n > 0, "NPE.append_simulations: got 0 simulations; pass at least one pair");
-  if (!all_finite(x) || !all_finite(theta)) {
-    const InvalidRows r = find_invalid_rows(theta, x);
-    if (exclude_invalid_x) {
-      CUSBI_CHECK(!r.valid.empty(),
-                  "NPE.append_simulations: "
-                      << describe_invalid(r, n)
-                      << ": no valid simulation is left; check the simulator and the prior");
-      warn("NPE.append_simulations: " + describe_invalid(r, n) +
-           "; they are excluded from training");
-      theta = take_rows(theta, r.valid);
-      x = take_rows(x, r.valid);
-    } else {
-      warn("NPE.append_simulations: " + describe_invalid(r, n) +
-           " kept because exclude_invalid_x is false; training will fail on them");
-      m.invalid_rows += static_cast<int64_t>(r.invalid.size());
-    }
-  }
-  detail::warn_if_invalid_for_zscoring(x, "NPE.append_simulations");
-  if (m.theta.defined()) {
-    CUSBI_CHECK(x.size(1) == m.x.size(1), "NPE.append_simulations: x has "
-                                              << x.size(1) << " columns but the simulations "
-                                              << "appended before have " << m.x.size(1)
-                                              << "; every simulation must have the same size");
-    theta = cat({m.theta, theta});
-    x = cat({m.x, x});
-  }
-  m.theta = theta;
-  m.x = x;
+NPE& NPE::append_simulations(const Tensor& theta, const Tensor& x, bool exclude_invalid_x) {
+  impl_->data.append(theta, x, exclude_invalid_x);
   return *this;
 }
 
-const TrainingSummary& NPE::summary() const { return impl_->summary; }
+const TrainingSummary& NPE::summary() const { return impl_->training.summary; }
 
 NeuralSplineFlow& NPE::density_estimator() {
-  CUSBI_CHECK(impl_->flow != nullptr,
+  CUSBI_CHECK(impl_->estimator.flow != nullptr,
               "NPE: no density estimator yet; call append_simulations(theta, x) and train() first");
-  return *impl_->flow;
+  return *impl_->estimator.flow;
 }
 
 const NeuralSplineFlow& NPE::density_estimator() const {
@@ -138,11 +39,13 @@ const NeuralSplineFlow& NPE::density_estimator() const {
 
 const Distribution& NPE::prior() const { return *impl_->prior; }
 Device NPE::device() const { return impl_->device; }
-const Tensor& NPE::theta() const { return impl_->theta; }
-const Tensor& NPE::x() const { return impl_->x; }
-int64_t NPE::num_simulations() const { return impl_->theta.defined() ? impl_->theta.size(0) : 0; }
-const std::vector<int64_t>& NPE::train_indices() const { return impl_->train_indices; }
-const std::vector<int64_t>& NPE::validation_indices() const { return impl_->validation_indices; }
+const Tensor& NPE::theta() const { return impl_->data.theta(); }
+const Tensor& NPE::x() const { return impl_->data.x(); }
+int64_t NPE::num_simulations() const { return impl_->data.num_simulations(); }
+const std::vector<int64_t>& NPE::train_indices() const { return impl_->training.train_indices; }
+const std::vector<int64_t>& NPE::validation_indices() const {
+  return impl_->training.validation_indices;
+}
 
 std::string describe_round(const TrainingSummary& summary, int64_t round) {
   CUSBI_CHECK(round >= 0 && round < static_cast<int64_t>(summary.epochs_trained.size()),

@@ -6,11 +6,11 @@
 namespace cusbi {
 
 DirectPosterior NPE::build_posterior() const {
-  CUSBI_CHECK(impl_->flow != nullptr,
+  CUSBI_CHECK(impl_->estimator.flow != nullptr,
               "NPE.build_posterior: the density estimator is not trained; "
               "call append_simulations(theta, x) and train() first");
   // The deep-copying constructor: training this NPE again does not change the posterior.
-  return DirectPosterior(*impl_->flow, *impl_->prior);
+  return DirectPosterior(*impl_->estimator.flow, *impl_->prior);
 }
 
 }  // namespace cusbi

@@ -1,43 +1,47 @@
-// NPE's state, shared by the files of host/inference/: the intake (npe.cpp), the training loop
-// (npe_train.cpp) and build_posterior (npe_posterior.cpp). The early-stopping fields mirror
-// sbi's trainer attributes (epoch, _val_loss, _best_val_loss, _epochs_since_last_improvement,
-// _best_model_state_dict) because resume_training carries exactly these over.
+// NPE's state, shared by the files of host/inference/npe*.cpp: the simulations (the shared
+// intake), the adapter that lets the shared training loop train its flow, and the loop's state
+// between train() calls (split, Adam, early stopping, summary: what resume_training carries).
 #pragma once
-#include <cstdint>
-#include <limits>
 #include <memory>
-#include <optional>
-#include <vector>
 
 #include "cusbi/inference.hpp"
+#include "host/inference/simulation_data.hpp"
+#include "host/inference/trainer.hpp"
 
 namespace cusbi {
 
 namespace detail {
 
+// NPE as a TrainableEstimator: the flow q(theta | x), built from the training rows, with the
+// loss -log q(theta | x) per sample (sbi's first-round NPE_C loss).
+class NpeEstimator final : public TrainableEstimator {
+ public:
+  explicit NpeEstimator(const NsfOptions& options) : options_(options) {}
+
+  bool has_network() const override { return flow != nullptr; }
+  void build_network(const Tensor& theta, const Tensor& x, Generator& g) override;
+  Tensor parameters() override { return flow->parameters(); }
+  Tensor gradients() override { return flow->gradients(); }
+  void zero_grad() override { flow->zero_grad(); }
+  void batch_loss(const Tensor& theta, const Tensor& x, Tensor& losses, bool training,
+                  Generator& g) override;
+  void backward(const Tensor& grad_losses) override { flow->backward(grad_losses); }
+
+  std::unique_ptr<NeuralSplineFlow> flow;  // null before the first train()
+
+ private:
+  NsfOptions options_;
+};
+
 struct NpeState {
   std::unique_ptr<Distribution> prior;  // on `device`
-  NsfOptions nsf_options;
   Device device;
-
-  Tensor theta, x;           // (N, D), (N, C) on device; undefined before the first append
-  int64_t invalid_rows = 0;  // rows with NaN/Inf kept by exclude_invalid_x = false
-
-  std::vector<int64_t> train_indices, validation_indices;
-  std::unique_ptr<NeuralSplineFlow> flow;
-  std::optional<Adam> optimizer;
-  Tensor best_parameters;  // flat copy of the best epoch's parameters, preallocated once
-
-  int64_t epoch = 0;
-  double validation_loss = std::numeric_limits<double>::infinity();
-  double best_validation_loss = std::numeric_limits<double>::infinity();
-  int64_t epochs_since_improvement = 0;
-  bool has_best = false;
-
-  TrainingSummary summary;
+  SimulationData data;
+  NpeEstimator estimator;
+  TrainingState training;
 
   NpeState(const Distribution& p, const NsfOptions& options, Device d)
-      : prior(p.to(d)), nsf_options(options), device(d) {}
+      : prior(p.to(d)), device(d), data("NPE", prior->event_size(), d), estimator(options) {}
 };
 
 }  // namespace detail

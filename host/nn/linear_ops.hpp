@@ -1,6 +1,6 @@
 // Linear layer y = x W^T + b as executor operations (one GEMM and one bias pass forward; a
 // column sum and two GEMMs backward), shared by Linear (nn.hpp) and the ResidualNet program and
-// instantiated on every executor (cpu::CpuExec<float|double>, nn::CudaExec).
+// instantiated on every executor (cpu::CpuExec<float|double>, exec::CudaExec).
 #pragma once
 #include <cstdint>
 

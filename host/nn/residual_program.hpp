@@ -143,7 +143,7 @@ class ResidualNetProgram {
                     dout, buf.dh, false, buf.scratch);
     pending_dr = pending_r = nullptr;
     want_dc = context_grad && l_.context > 0;
-    dc_ = dc_out ? dc_out : buf.dc;
+    dc_ = dc_out;
     dc_written = accumulate_dc;
     for (int64_t k = l_.blocks - 1; k >= 0; --k) block_backward(ex, k, c);
     initial_backward(ex, x, c);
@@ -192,7 +192,8 @@ class ResidualNetProgram {
       const LinearOffsets& wc = l_.context_layer[k];
       ex.weight_grad(H, C, B, buf.dg, H, c, C, g_ + wc.weight, C, buf.scratch);
       if (want_dc) {
-        ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0), dc_, C);
+        ex.gemm(false, false, B, C, H, buf.dg, H, p_ + wc.weight, C, T(dc_written ? 1 : 0),
+                dc_target(), C);
         dc_written = true;
       }
     }
@@ -214,8 +215,8 @@ class ResidualNetProgram {
     if (C > 0) {
       ex.weight_grad(H, C, B, buf.dh, H, c, C, g_ + w.weight + I, ld, buf.scratch);
       if (want_dc)
-        ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0), dc_,
-                C);
+        ex.gemm(false, false, B, C, H, buf.dh, H, p_ + w.weight + I, ld, T(dc_written ? 1 : 0),
+                dc_target(), C);
     }
   }
 
@@ -224,9 +225,11 @@ class ResidualNetProgram {
   const T* pending_r = nullptr;
   bool dc_written = false;  // the first context-gradient GEMM overwrites, later ones add
   bool want_dc = true;      // compute the context gradient at all
-  T* dc_ = nullptr;         // where the context gradient goes (buf.dc or the caller's buffer)
+  T* dc_ = nullptr;         // the caller's context-gradient buffer; null: buf.dc
 
  private:
+  T* dc_target() const { return dc_ ? dc_ : buf.dc; }
+
   ResidualNetLayout l_;
   const T* p_ = nullptr;
   T* g_ = nullptr;

@@ -1,9 +1,9 @@
 // cat: concatenation along any dimension. Each input is one 2-D block copy into the output,
 // viewed as (outer, len_i * inner) rows written at a column offset of an (outer, sum len * inner)
-// output, so every dimension costs the same and the GPU path is one cudaMemcpy2D per input.
-#include <cstring>
-
+// output, so every dimension costs the same and the GPU path is one cudaMemcpy2D per input
+// (cpu::copy_2d / cuda::copy_2d).
 #include "cusbi/tensor.hpp"
+#include "host/cpu/elementwise.hpp"
 #include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
 
@@ -26,27 +26,11 @@ void check_cat_inputs(const std::vector<Tensor>& tensors, int64_t d) {
   }
 }
 
-void copy_block(float* dst, int64_t dst_stride, const float* src, int64_t src_stride, int64_t rows,
-                int64_t cols, Device device) {
-  switch (device.type()) {
-    case DeviceType::CPU:
-#pragma omp parallel for if (rows * cols >= ops::kParallelMin)
-      for (int64_t r = 0; r < rows; ++r)
-        std::memcpy(dst + r * dst_stride, src + r * src_stride,
-                    static_cast<size_t>(cols) * sizeof(float));
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device.index());
-      cuda::copy_2d(dst, dst_stride, src, src_stride, rows, cols);
-      break;
-  }
-}
-
 }  // namespace
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   CUSBI_CHECK(!tensors.empty(), "cat: got no tensors; pass at least one");
-  for (const Tensor& t : tensors) ops::check_defined(t, "cat");
+  for (const Tensor& t : tensors) ops::check_float(t, "cat");
   const Tensor& first = tensors[0];
   CUSBI_CHECK(first.dim() >= 1, "cat: cannot concatenate scalars (shape ()); reshape({1}) them");
   const int64_t d = ops::normalize_dim(dim, first.shape(), "cat");
@@ -64,8 +48,10 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   int64_t col = 0;
   for (const Tensor& t : tensors) {
     const int64_t cols = t.size(d) * inner;
-    if (cols > 0)
-      copy_block(out.data() + col, out_cols, t.data(), cols, outer, cols, first.device());
+    if (cols > 0 && ops::runs_on_cpu(first.device()))
+      cpu::copy_2d(out.data() + col, out_cols, t.data(), cols, outer, cols);
+    else if (cols > 0)
+      cuda::copy_2d(out.data() + col, out_cols, t.data(), cols, outer, cols);
     col += cols;
   }
   return out;

@@ -1,9 +1,13 @@
-// Elementwise Tensor ops: + - * / (tensor-tensor with suffix broadcasting, tensor-scalar,
-// scalar-tensor), unary minus and the unary math set. Arguments are checked here, then one
-// switch on the device runs the CPU loop (over kernels/elementwise.h) or the CUDA launcher.
-#include "kernels/elementwise.h"
+// Elementwise Tensor ops: + - * / with numpy broadcasting (tensor-tensor, tensor-scalar,
+// scalar-tensor), unary minus, the unary math set, where, and their out= forms. Arguments are
+// checked here, then each op dispatches once to its CPU twin (host/cpu/elementwise.cpp) or its
+// CUDA entry point (kernels/elementwise.cu). Equal shapes, scalars and suffix broadcasts
+// ((N, D) with (D,)) take the flat path; everything else goes through a BroadcastPlan.
+#include "host/cpu/elementwise.hpp"
 
 #include <algorithm>
+#include <array>
+#include <vector>
 
 #include "cusbi/tensor.hpp"
 #include "host/ops/op_checks.hpp"
@@ -16,130 +20,141 @@ namespace {
 using kern::BinaryOp;
 using kern::UnaryOp;
 
-Shape strip_leading_ones(const Shape& s) {
-  auto first = std::find_if(s.begin(), s.end(), [](int64_t d) { return d != 1; });
-  return Shape(first, s.end());
+// numpy's broadcast shape: right-aligned, each dimension equal or 1 in one operand.
+Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
+  if (a == b) return a;
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    const int64_t da = k + a.size() < rank ? 1 : a[k + a.size() - rank];
+    const int64_t db = k + b.size() < rank ? 1 : b[k + b.size() - rank];
+    CUSBI_CHECK(da == db || da == 1 || db == 1,
+                op << ": shapes " << shape_str(a) << " and " << shape_str(b)
+                   << " do not broadcast (dimension " << k << " of the result: " << da << " vs "
+                   << db << "); right-aligned, each dimension must be equal or 1 in one operand");
+    out[k] = da == 1 ? db : da;
+  }
+  return out;
 }
 
 // True when `s`, leading 1s dropped, is a trailing part of `out`: then element i of the output
 // reads element i % numel(s) of the operand, with no index arithmetic per dimension.
 bool is_suffix_of(const Shape& s, const Shape& out) {
-  const Shape t = strip_leading_ones(s);
-  return t.size() <= out.size() && std::equal(t.begin(), t.end(), out.end() - t.size());
+  auto first = std::find_if(s.begin(), s.end(), [](int64_t d) { return d != 1; });
+  const size_t len = static_cast<size_t>(s.end() - first);
+  return len <= out.size() && std::equal(first, s.end(), out.end() - static_cast<int64_t>(len));
 }
 
-// PyTorch's broadcast shape, restricted to suffix broadcasting: (N, D) with (D,), (1, D) or ()
-// is fine, (N, D) with (N, 1) is not (that would broadcast inside a row).
-Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
-  if (a == b) return a;
-  const size_t rank = std::max(a.size(), b.size());
-  Shape out(rank);
-  bool ok = true;
+// The plan reading operands of shapes s0 and s1 for output shape `out`. Size-1 output dimensions
+// are dropped and neighbours that broadcast alike for both operands are merged (contiguous
+// memory makes a merged pair one dimension), so (N, 1) x (N, D) has rank 2 whatever its origin.
+kern::BroadcastPlan make_plan(const Shape& s0, const Shape& s1, const Shape& out, const char* op) {
+  const size_t rank = out.size();
+  auto padded = [&](const Shape& s, size_t k) {
+    return k + s.size() < rank ? int64_t{1} : s[k + s.size() - rank];
+  };
+  std::vector<int64_t> sizes;
+  std::vector<std::array<bool, 2>> bcast;  // operand k is broadcast along this dimension
   for (size_t k = 0; k < rank; ++k) {
-    const int64_t da = k + a.size() < rank ? 1 : a[k + a.size() - rank];
-    const int64_t db = k + b.size() < rank ? 1 : b[k + b.size() - rank];
-    ok = ok && (da == db || da == 1 || db == 1);
-    out[k] = da == 1 ? db : da;
+    if (out[k] == 1) continue;
+    const std::array<bool, 2> b = {padded(s0, k) == 1, padded(s1, k) == 1};
+    if (!sizes.empty() && bcast.back() == b) {
+      sizes.back() *= out[k];
+    } else {
+      sizes.push_back(out[k]);
+      bcast.push_back(b);
+    }
   }
-  CUSBI_CHECK(ok && is_suffix_of(a, out) && is_suffix_of(b, out),
-              op << ": shapes " << shape_str(a) << " and " << shape_str(b)
-                 << " do not broadcast; cusbi broadcasts by suffix only (equal shapes, or one "
-                    "shape a trailing part of the other, e.g. (N, D) with (D,), (1, D) or ()); "
-                    "reshape the operands or repeat the smaller one");
-  return out;
+  CUSBI_CHECK(sizes.size() <= static_cast<size_t>(kern::kMaxBroadcastDims),
+              op << ": broadcasting " << shape_str(s0) << " with " << shape_str(s1)
+                 << " alternates between broadcast and full dimensions more than "
+                 << kern::kMaxBroadcastDims << " times; reshape or repeat an operand first");
+  kern::BroadcastPlan plan;
+  plan.rank = static_cast<int>(sizes.size());
+  int64_t step[2] = {1, 1};
+  for (int d = plan.rank - 1; d >= 0; --d) {
+    plan.size[d] = sizes[static_cast<size_t>(d)];
+    for (int k = 0; k < 2; ++k) {
+      plan.stride[k][d] = bcast[static_cast<size_t>(d)][static_cast<size_t>(k)] ? 0 : step[k];
+      if (!bcast[static_cast<size_t>(d)][static_cast<size_t>(k)]) step[k] *= plan.size[d];
+    }
+  }
+  return plan;
 }
 
-template <BinaryOp Op>
-void binary_cpu(const float* a, int64_t na, const float* b, int64_t nb, float* out, int64_t n) {
-  if (na == n && nb == n) {
-#pragma omp parallel for simd if (n >= ops::kParallelMin)
-    for (int64_t i = 0; i < n; ++i) out[i] = kern::apply_binary<Op>(a[i], b[i]);
-  } else if (na == n) {  // b repeats every nb elements
-#pragma omp parallel for collapse(2) if (n >= ops::kParallelMin)
-    for (int64_t r = 0; r < n / nb; ++r)
-      for (int64_t j = 0; j < nb; ++j)
-        out[r * nb + j] = kern::apply_binary<Op>(a[r * nb + j], b[j]);
-  } else {  // a repeats every na elements
-#pragma omp parallel for collapse(2) if (n >= ops::kParallelMin)
-    for (int64_t r = 0; r < n / na; ++r)
-      for (int64_t j = 0; j < na; ++j)
-        out[r * na + j] = kern::apply_binary<Op>(a[j], b[r * na + j]);
-  }
+void check_binary_out(const Tensor& a, const Tensor& b, const Tensor& out, const char* op) {
+  ops::check_float(a, op);
+  ops::check_float(b, op);
+  const Device device = ops::common_device(a, b, op);
+  ops::check_out(out, broadcast_shape(a.shape(), b.shape(), op), device, op);
+  ops::check_overlap(out, a, true, op);
+  ops::check_overlap(out, b, true, op);
 }
 
-template <BinaryOp Op>
-void binary_scalar_cpu(const float* a, float s, bool scalar_left, float* out, int64_t n) {
-  if (scalar_left) {
-#pragma omp parallel for simd if (n >= ops::kParallelMin)
-    for (int64_t i = 0; i < n; ++i) out[i] = kern::apply_binary<Op>(s, a[i]);
-  } else {
-#pragma omp parallel for simd if (n >= ops::kParallelMin)
-    for (int64_t i = 0; i < n; ++i) out[i] = kern::apply_binary<Op>(a[i], s);
+void binary_into(const Tensor& a, const Tensor& b, BinaryOp op, Tensor& out, const char* name) {
+  const int64_t n = out.numel(), na = a.numel(), nb = b.numel();
+  if (n == 0) return;
+  const Shape& s = out.shape();
+  const bool flat =
+      (na == n || is_suffix_of(a.shape(), s)) && (nb == n || is_suffix_of(b.shape(), s));
+  if (flat) {
+    if (ops::runs_on_cpu(out.device()))
+      cpu::elementwise_binary(op, a.data(), na, b.data(), nb, out.data(), n);
+    else
+      cuda::elementwise_binary(op, a.data(), na, b.data(), nb, out.data(), n);
+    return;
   }
-}
-
-template <UnaryOp Op>
-void unary_cpu(const float* a, float* out, int64_t n) {
-#pragma omp parallel for simd if (n >= ops::kParallelMin)
-  for (int64_t i = 0; i < n; ++i) out[i] = kern::apply_unary<Op>(a[i]);
+  const kern::BroadcastPlan plan = make_plan(a.shape(), b.shape(), s, name);
+  if (ops::runs_on_cpu(out.device()))
+    cpu::elementwise_binary_broadcast(op, a.data(), b.data(), plan, out.data(), n);
+  else
+    cuda::elementwise_binary_broadcast(op, a.data(), b.data(), plan, out.data(), n);
 }
 
 Tensor binary(const Tensor& a, const Tensor& b, BinaryOp op, const char* name) {
+  ops::check_float(a, name);
+  ops::check_float(b, name);
   const Device device = ops::common_device(a, b, name);
   Tensor out = Tensor::empty(broadcast_shape(a.shape(), b.shape(), name), device);
-  const int64_t n = out.numel(), na = a.numel(), nb = b.numel();
-  if (n == 0) return out;
-  switch (device.type()) {
-    case DeviceType::CPU:
-      kern::visit_binary(op, [&](auto tag) {
-        binary_cpu<decltype(tag)::value>(a.data(), na, b.data(), nb, out.data(), n);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device.index());
-      cuda::elementwise_binary(op, a.data(), na, b.data(), nb, out.data(), n);
-      break;
-  }
+  binary_into(a, b, op, out, name);
   return out;
 }
 
 Tensor binary_scalar(const Tensor& a, float s, bool scalar_left, BinaryOp op, const char* name) {
-  ops::check_defined(a, name);
-  const Device device = a.device();
-  Tensor out = Tensor::empty(a.shape(), device);
+  ops::check_float(a, name);
+  Tensor out = Tensor::empty(a.shape(), a.device());
   const int64_t n = out.numel();
-  if (n == 0) return out;
-  switch (device.type()) {
-    case DeviceType::CPU:
-      kern::visit_binary(op, [&](auto tag) {
-        binary_scalar_cpu<decltype(tag)::value>(a.data(), s, scalar_left, out.data(), n);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device.index());
-      cuda::elementwise_binary_scalar(op, a.data(), s, scalar_left, out.data(), n);
-      break;
-  }
+  if (ops::runs_on_cpu(a.device()))
+    cpu::elementwise_binary_scalar(op, a.data(), s, scalar_left, out.data(), n);
+  else
+    cuda::elementwise_binary_scalar(op, a.data(), s, scalar_left, out.data(), n);
   return out;
 }
 
+void unary_into(const Tensor& a, UnaryOp op, Tensor& out) {
+  if (ops::runs_on_cpu(a.device()))
+    cpu::elementwise_unary(op, a.data(), out.data(), a.numel());
+  else
+    cuda::elementwise_unary(op, a.data(), out.data(), a.numel());
+}
+
 Tensor unary(const Tensor& a, UnaryOp op, const char* name) {
-  ops::check_defined(a, name);
-  const Device device = a.device();
-  Tensor out = Tensor::empty(a.shape(), device);
-  const int64_t n = out.numel();
-  if (n == 0) return out;
-  switch (device.type()) {
-    case DeviceType::CPU:
-      kern::visit_unary(
-          op, [&](auto tag) { unary_cpu<decltype(tag)::value>(a.data(), out.data(), n); });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device.index());
-      cuda::elementwise_unary(op, a.data(), out.data(), n);
-      break;
-  }
+  ops::check_float(a, name);
+  Tensor out = Tensor::empty(a.shape(), a.device());
+  unary_into(a, op, out);
   return out;
+}
+
+void unary_out(const Tensor& a, UnaryOp op, Tensor& out, const char* name) {
+  ops::check_float(a, name);
+  ops::check_out(out, a.shape(), a.device(), name);
+  ops::check_overlap(out, a, true, name);
+  unary_into(a, op, out);
+}
+
+void binary_out(const Tensor& a, const Tensor& b, BinaryOp op, Tensor& out, const char* name) {
+  check_binary_out(a, b, out, name);
+  binary_into(a, b, op, out, name);
 }
 
 }  // namespace
@@ -190,5 +205,42 @@ Tensor abs(const Tensor& a) { return unary(a, UnaryOp::Abs, "abs"); }
 Tensor square(const Tensor& a) { return unary(a, UnaryOp::Square, "square"); }
 Tensor sigmoid(const Tensor& a) { return unary(a, UnaryOp::Sigmoid, "sigmoid"); }
 Tensor relu(const Tensor& a) { return unary(a, UnaryOp::Relu, "relu"); }
+
+void add(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Add, out, "add");
+}
+void sub(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Sub, out, "sub");
+}
+void mul(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Mul, out, "mul");
+}
+void div(const Tensor& a, const Tensor& b, Tensor& out) {
+  binary_out(a, b, BinaryOp::Div, out, "div");
+}
+void exp(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Exp, out, "exp"); }
+void log(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Log, out, "log"); }
+void sqrt(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Sqrt, out, "sqrt"); }
+void abs(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Abs, out, "abs"); }
+void square(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Square, out, "square"); }
+void sigmoid(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Sigmoid, out, "sigmoid"); }
+void relu(const Tensor& a, Tensor& out) { unary_out(a, UnaryOp::Relu, out, "relu"); }
+
+void where(const Tensor& mask, const Tensor& a, float b, Tensor& out) {
+  ops::check_float(mask, "where (mask)");
+  ops::check_float(a, "where");
+  const Device device = ops::common_device(mask, a, "where");
+  const Shape shape = broadcast_shape(mask.shape(), a.shape(), "where");
+  ops::check_out(out, shape, device, "where");
+  ops::check_overlap(out, mask, true, "where");
+  ops::check_overlap(out, a, true, "where");
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  const kern::BroadcastPlan plan = make_plan(mask.shape(), a.shape(), shape, "where");
+  if (ops::runs_on_cpu(device))
+    cpu::elementwise_where(mask.data(), a.data(), b, plan, out.data(), n);
+  else
+    cuda::elementwise_where(mask.data(), a.data(), b, plan, out.data(), n);
+}
 
 }  // namespace cusbi

@@ -1,14 +1,15 @@
-// Reductions: sum/mean/max/logsumexp over one dimension, sum_all, and the finiteness checks.
-// Deterministic on every device: each output is reduced in a fixed order (kernels/reduce.h),
-// and the OpenMP loops split work so that no result depends on the thread count.
-#include "kernels/reduce.h"
+// Reductions: sum/mean/max/logsumexp over one dimension (allocating and out= forms), sum_all,
+// and the finiteness checks. Arguments are checked here, then each op dispatches once to its CPU
+// twin (host/cpu/reduce.cpp) or CUDA entry point (kernels/reduce.cu); both reduce every output
+// in a fixed order, so results are deterministic and an out= form gives the allocating form's bits.
+#include "host/cpu/reduce.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "cusbi/tensor.hpp"
 #include "host/ops/op_checks.hpp"
+#include "kernels/api/reduce.h"
 #include "kernels/cuda_api.h"
 
 namespace cusbi {
@@ -17,69 +18,49 @@ namespace {
 
 using kern::ReduceOp;
 
-// a: (outer, len, inner) -> out: (outer, inner); one output per iteration, so threads never
-// share an accumulator.
-void reduce_dim_cpu(ReduceOp op, const float* a, int64_t outer, int64_t len, int64_t inner,
-                    float* out) {
-  const int64_t outputs = outer * inner;
-#pragma omp parallel for if (outputs * len >= ops::kParallelMin)
-  for (int64_t j = 0; j < outputs; ++j) {
-    const int64_t o = j / inner, i = j % inner;
-    out[j] = kern::reduce_strided(op, a + o * len * inner + i, len, inner);
-  }
-}
+struct ReduceShape {
+  int64_t outer = 1, len = 0, inner = 1;
+  Shape out;
+};
 
-Tensor reduce(const Tensor& a, int64_t dim, ReduceOp op, const char* name) {
-  ops::check_defined(a, name);
+ReduceShape reduce_shape(const Tensor& a, int64_t dim, ReduceOp op, const char* name) {
+  ops::check_float(a, name);
   CUSBI_CHECK(a.dim() >= 1, name << ": needs a tensor with at least one dimension, got a scalar "
                                     "(shape ()); reshape({1}) it first");
   const Shape& shape = a.shape();
   const int64_t d = ops::normalize_dim(dim, shape, name);
-  const int64_t len = shape[static_cast<size_t>(d)];
-  CUSBI_CHECK(op != ReduceOp::Max || len > 0, name << ": cannot take the maximum over dimension "
-                                                   << dim << " of shape " << shape_str(shape)
-                                                   << ", which is empty");
-  const int64_t outer = ops::span_numel(shape, 0, d);
-  const int64_t inner = ops::span_numel(shape, d + 1, a.dim());
-  Shape out_shape = shape;
-  out_shape.erase(out_shape.begin() + d);
-  Tensor out = Tensor::empty(out_shape, a.device());
-  if (out.numel() == 0) return out;
-  switch (a.device().type()) {
-    case DeviceType::CPU:
-      reduce_dim_cpu(op, a.data(), outer, len, inner, out.data());
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(a.device().index());
-      cuda::reduce_dim(op, a.data(), outer, len, inner, out.data());
-      break;
-  }
+  ReduceShape r;
+  r.len = shape[static_cast<size_t>(d)];
+  CUSBI_CHECK(op != ReduceOp::Max || r.len > 0, name << ": cannot take the maximum over dimension "
+                                                     << dim << " of shape " << shape_str(shape)
+                                                     << ", which is empty");
+  r.outer = ops::span_numel(shape, 0, d);
+  r.inner = ops::span_numel(shape, d + 1, a.dim());
+  r.out = shape;
+  r.out.erase(r.out.begin() + d);
+  return r;
+}
+
+void reduce_into(const Tensor& a, const ReduceShape& r, ReduceOp op, Tensor& out) {
+  if (out.numel() == 0) return;
+  if (ops::runs_on_cpu(a.device()))
+    cpu::reduce_dim(op, a.data(), r.outer, r.len, r.inner, out.data());
+  else
+    cuda::reduce_dim(op, a.data(), r.outer, r.len, r.inner, out.data());
+}
+
+Tensor reduce(const Tensor& a, int64_t dim, ReduceOp op, const char* name) {
+  const ReduceShape r = reduce_shape(a, dim, op, name);
+  Tensor out = Tensor::empty(r.out, a.device());
+  reduce_into(a, r, op, out);
   return out;
 }
 
-// Fixed-size chunks summed in order, then the chunk sums in order: the same bits whatever the
-// number of OpenMP threads.
-constexpr int64_t kSumChunk = 1 << 14;
-
-double sum_all_cpu(const float* a, int64_t n) {
-  if (n <= kSumChunk) return kern::sum_strided(a, n, 1);
-  const int64_t chunks = kern::ceil_div(n, kSumChunk);
-  std::vector<double> partial(static_cast<size_t>(chunks));
-#pragma omp parallel for
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t begin = c * kSumChunk, count = std::min(kSumChunk, n - begin);
-    partial[static_cast<size_t>(c)] = kern::sum_strided(a + begin, count, 1);
-  }
-  double s = 0.0;
-  for (double p : partial) s += p;
-  return s;
-}
-
-bool all_finite_cpu(const float* a, int64_t n) {
-  int64_t bad = 0;
-#pragma omp parallel for reduction(+ : bad) if (n >= ops::kParallelMin)
-  for (int64_t i = 0; i < n; ++i) bad += kern::is_finite(a[i]) ? 0 : 1;
-  return bad == 0;
+void reduce_out(const Tensor& a, int64_t dim, ReduceOp op, Tensor& out, const char* name) {
+  const ReduceShape r = reduce_shape(a, dim, op, name);
+  ops::check_out(out, r.out, a.device(), name);
+  ops::check_overlap(out, a, false, name);
+  reduce_into(a, r, op, out);
 }
 
 }  // namespace
@@ -91,32 +72,34 @@ Tensor logsumexp(const Tensor& a, int64_t dim) {
   return reduce(a, dim, ReduceOp::LogSumExp, "logsumexp");
 }
 
+void sum(const Tensor& a, int64_t dim, Tensor& out) {
+  reduce_out(a, dim, ReduceOp::Sum, out, "sum");
+}
+void mean(const Tensor& a, int64_t dim, Tensor& out) {
+  reduce_out(a, dim, ReduceOp::Mean, out, "mean");
+}
+void max(const Tensor& a, int64_t dim, Tensor& out) {
+  reduce_out(a, dim, ReduceOp::Max, out, "max");
+}
+void logsumexp(const Tensor& a, int64_t dim, Tensor& out) {
+  reduce_out(a, dim, ReduceOp::LogSumExp, out, "logsumexp");
+}
+
 float sum_all(const Tensor& a) {
-  ops::check_defined(a, "sum_all");
+  ops::check_float(a, "sum_all");
   const int64_t n = a.numel();
   if (n == 0) return 0.0f;
-  switch (a.device().type()) {
-    case DeviceType::CPU:
-      return static_cast<float>(sum_all_cpu(a.data(), n));
-    case DeviceType::CUDA:
-      cuda::set_device(a.device().index());
-      return static_cast<float>(cuda::reduce_sum_all(a.data(), n));
-  }
-  return 0.0f;
+  const double s = ops::runs_on_cpu(a.device()) ? cpu::reduce_sum_all(a.data(), n)
+                                                : cuda::reduce_sum_all(a.data(), n);
+  return static_cast<float>(s);
 }
 
 bool all_finite(const Tensor& a) {
-  ops::check_defined(a, "all_finite");
+  ops::check_float(a, "all_finite");
   const int64_t n = a.numel();
   if (n == 0) return true;
-  switch (a.device().type()) {
-    case DeviceType::CPU:
-      return all_finite_cpu(a.data(), n);
-    case DeviceType::CUDA:
-      cuda::set_device(a.device().index());
-      return cuda::all_finite(a.data(), n);
-  }
-  return true;
+  return ops::runs_on_cpu(a.device()) ? cpu::all_finite(a.data(), n)
+                                      : cuda::all_finite(a.data(), n);
 }
 
 void check_finite(const Tensor& a, const std::string& what) {

@@ -1,7 +1,8 @@
-// DirectPosterior::map: sbi's gradient_ascent on the potential (masked, unnormalised log q at
-// the default x) in the unconstrained space z = T(theta) of ThetaTransform::for_prior. The
-// flow has no autograd: d potential / d theta comes from its backward (grad_input of the loss
-// -log q), and the chain rule through theta = T^-1(z) multiplies by T^-1's diagonal Jacobian.
+// DirectPosterior::map: sbi's gradient_ascent on the posterior potential (masked, unnormalised
+// log q at the default x) in the unconstrained space z = T(theta) of ThetaTransform::for_prior,
+// through the same Potential interface MCMC uses: a TransformedPotential without the Jacobian
+// term (sbi's ascent has none; an argmax needs none) and negated, so that it hands Adam the
+// gradient of the loss -potential directly. Each iteration allocates nothing.
 // One deliberate difference from sbi: sbi keeps the best initial point in constrained space
 // and applies T^-1 to it when no iteration beats it, returning a wrong point; here it is kept as
 // z = T(theta), so the best initial point itself comes back.
@@ -14,6 +15,7 @@
 
 #include "cusbi/error.hpp"
 #include "cusbi/optim.hpp"
+#include "cusbi/potentials.hpp"
 #include "cusbi/progress.hpp"
 #include "host/posteriors/direct_posterior_impl.hpp"
 
@@ -62,32 +64,6 @@ int64_t argmax(const std::vector<float>& v) {  // first maximum, as torch.argmax
   return best;
 }
 
-// mask (K,) -> (K, D): each row's 0/1 repeated over its D entries (suffix broadcasting cannot
-// spread a per-row value).
-Tensor per_row(const Tensor& mask, int64_t d) {
-  const Tensor column = mask.reshape({-1, 1});
-  return cat(std::vector<Tensor>(static_cast<size_t>(d), column), 1);
-}
-
-// The flow's backward accumulates parameter gradients; the caller's are put back on exit.
-class GradientRestorer {
- public:
-  explicit GradientRestorer(NeuralSplineFlow& flow)
-      : flow_(flow), saved_(flow.gradients().clone()) {}
-  ~GradientRestorer() {
-    try {
-      flow_.gradients().copy_(saved_);
-    } catch (...) {  // destructors never throw; a failed copy leaves the gradients as they are
-    }
-  }
-  GradientRestorer(const GradientRestorer&) = delete;
-  GradientRestorer& operator=(const GradientRestorer&) = delete;
-
- private:
-  NeuralSplineFlow& flow_;
-  Tensor saved_;
-};
-
 }  // namespace
 
 Tensor DirectPosterior::map(const MapOptions& options) {
@@ -99,7 +75,6 @@ Tensor DirectPosterior::map(const MapOptions& options) {
   check_map_options(options);
   const int64_t d = s.theta_dim();
   const Tensor& x = s.default_x;
-  NeuralSplineFlow& flow = *s.estimator;
 
   Tensor inits;
   if (options.init.defined()) {
@@ -110,41 +85,40 @@ Tensor DirectPosterior::map(const MapOptions& options) {
   } else {
     inits = sample({options.num_init_samples}, x);  // sbi's init_method = "posterior"
   }
-  const std::vector<float> init_potential = s.masked_log_prob(inits, x).to_vector();
+  s.potential->set_x(x);
+  const std::vector<float> init_potential = (*s.potential)(inits).to_vector();
   const int64_t best_init = argmax(init_potential);
   float best_value = init_potential[best_init];
   Tensor best_z = s.transform.forward(inits.slice_rows(best_init, best_init + 1)).clone();
 
-  // z: (K, D), the optimised points, owned here; Adam updates it in place.
+  // z: (K, D), the optimised points, owned here; Adam updates it in place from grad, which the
+  // objective fills with d(-potential)/dz.
   const Tensor z =
       s.transform.forward(best_inits(inits, init_potential, options.num_to_optimize, s.device()))
           .clone();
   const int64_t k = z.size(0);
   Tensor grad = Tensor::zeros({k, d}, s.device());
+  Tensor loss = Tensor::empty({k}, s.device());
   AdamOptions adam_options;
   adam_options.lr = options.learning_rate;
   Adam adam(z.reshape({k * d}), grad.reshape({k * d}), adam_options);
-  const Tensor ones = Tensor::ones({k}, s.device());
-  const GradientRestorer restore_gradients(flow);
+  TransformedPotential objective(s.potential, s.transform, /*include_log_abs_det=*/false,
+                                 /*negate=*/true);
 
   ProgressLine progress("Optimizing MAP estimate", options.num_iter, options.show_progress);
   for (int64_t it = 0; it < options.num_iter; ++it) {
-    const Tensor theta = s.transform.inverse(z);
-    flow.loss(theta, x);  // -log q: d loss / d theta is minus the potential's gradient
-    Tensor grad_theta;
-    flow.zero_grad();
-    flow.backward(ones, &grad_theta);
-    // Outside the support the potential is a constant -inf: zero gradient there, as torch.where.
-    const Tensor inside = per_row(s.prior->support_mask(theta), d);
-    grad.copy_(grad_theta * s.transform.inverse_derivative(z) * inside);
+    objective.evaluate_with_gradient(z, loss, grad);
     adam.step();
 
     if (it % options.save_best_every == 0 || it == options.num_iter - 1) {
-      const std::vector<float> potential = s.masked_log_prob(s.transform.inverse(z), x).to_vector();
-      const int64_t i = argmax(potential);
-      if (potential[i] > best_value) {
-        best_value = potential[i];
-        best_z = z.slice_rows(i, i + 1).clone();
+      objective.evaluate(z, loss);  // -potential(T^-1(z)) after the step
+      const std::vector<float> negated = loss.to_vector();
+      int64_t i = 0;  // the first maximum of the potential, as torch.argmax
+      for (int64_t j = 1; j < k; ++j)
+        if (less_potential(-negated[i], -negated[j])) i = j;
+      if (-negated[i] > best_value) {
+        best_value = -negated[i];
+        best_z.copy_(z.slice_rows(i, i + 1));
       }
       char detail[64];
       std::snprintf(detail, sizeof detail, "best log-prob %.2f", best_value);

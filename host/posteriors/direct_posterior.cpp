@@ -63,7 +63,10 @@ DirectPosterior::DirectPosterior(std::shared_ptr<NeuralSplineFlow> estimator,
                                                    "with");
   impl_->estimator = std::move(estimator);
   impl_->prior = prior.to(impl_->device());
-  impl_->transform = ThetaTransform::for_prior(*impl_->prior);
+  auto [potential, transform] =
+      posterior_estimator_based_potential(impl_->estimator, *impl_->prior, Tensor());
+  impl_->potential = std::move(potential);
+  impl_->transform = std::move(transform);
 }
 
 DirectPosterior::DirectPosterior(const NeuralSplineFlow& estimator, const Distribution& prior)
@@ -80,6 +83,7 @@ DirectPosterior& DirectPosterior::set_default_x(const Tensor& x) {
                                      << "); pass one row");
   // A private copy: later writes to the caller's tensor must not change the cached results.
   impl_->default_x = rows.clone();
+  impl_->potential->set_x(impl_->default_x);
   impl_->leakage.reset();
   impl_->map = Tensor();
   return *this;
@@ -99,5 +103,6 @@ std::shared_ptr<NeuralSplineFlow> DirectPosterior::shared_estimator() const {
 const Distribution& DirectPosterior::prior() const { return *impl_->prior; }
 const ThetaTransform& DirectPosterior::theta_transform() const { return impl_->transform; }
 Device DirectPosterior::device() const { return impl_->device(); }
+std::shared_ptr<Potential> DirectPosterior::potential() const { return impl_->potential; }
 
 }  // namespace cusbi

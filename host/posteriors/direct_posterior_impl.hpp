@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cusbi/posteriors.hpp"
+#include "cusbi/potentials.hpp"
 
 namespace cusbi {
 
@@ -14,6 +15,9 @@ struct DirectPosterior::Impl {
   std::shared_ptr<NeuralSplineFlow> estimator;
   std::unique_ptr<Distribution> prior;  // on the estimator's device
   ThetaTransform transform;
+  // sbi's posterior_estimator_based_potential of the estimator and prior; its x is the default x
+  // once one is set (map() and potential() use it).
+  std::shared_ptr<Potential> potential;
   Tensor default_x;              // (1, C) or undefined
   std::optional<float> leakage;  // Z at the default x
   Tensor map;                    // (1, D) MAP at the default x, or undefined

@@ -15,6 +15,7 @@
 
 #include "cusbi/error.hpp"
 #include "cusbi/progress.hpp"
+#include "host/posteriors/accepted_rows.hpp"
 
 namespace cusbi::posteriors {
 
@@ -63,16 +64,21 @@ Tensor active_condition(const Tensor& condition, const std::vector<int64_t>& act
   return cat(rows, 0);
 }
 
-// Per-observation state of the loop, with the host-side store of accepted rows and the trace
-// of batches.
+// Per-observation state of the loop: the accepted samples (on the flow's device), the counts
+// the adaptive rule reads on the host, and the trace of batches.
 struct Accumulator {
   int64_t n, dim;
-  std::vector<std::vector<float>> rows;  // per observation, row-major (count, D)
+  AcceptedRows rows;
   std::vector<int64_t> accepted, proposed;
   RejectionRun trace;  // only the batch_* fields
 
-  Accumulator(int64_t num_samples, int64_t theta_dim, int64_t nobs)
-      : n(num_samples), dim(theta_dim), rows(nobs), accepted(nobs, 0), proposed(nobs, 0) {}
+  Accumulator(int64_t num_samples, int64_t theta_dim, int64_t nobs, bool keep, Device device)
+      : n(num_samples),
+        dim(theta_dim),
+        rows(num_samples, nobs, theta_dim, keep, device),
+        accepted(nobs, 0),
+        proposed(nobs, 0) {}
+  int64_t observations() const { return static_cast<int64_t>(accepted.size()); }
   double rate(int64_t b) const {
     return proposed[b] > 0 ? static_cast<double>(accepted[b]) / proposed[b]
                            : std::numeric_limits<double>::quiet_NaN();
@@ -87,28 +93,18 @@ struct Accumulator {
   }
 };
 
-// One batch of m proposals for each active observation; one host copy.
+// One batch of m proposals for each active observation. The accepted ones are compacted on the
+// device (the first n of each observation kept, in proposal order: the overshoot of the last
+// batch counts towards the rate but is never returned); one host copy, of the counts.
 void run_batch(NeuralSplineFlow& flow, const Distribution& prior, const Tensor& condition,
                const std::vector<int64_t>& active, int64_t m, const RejectionConfig& config,
                Accumulator& acc) {
-  const int64_t nb = static_cast<int64_t>(active.size()), d = acc.dim;
   const Tensor samples = flow.sample({m}, active_condition(condition, active), config.generator);
   const Tensor mask = prior.support_mask(samples);  // (m, nb)
-  for (int64_t b : active) acc.proposed[b] += m;
-  if (!config.keep_samples) {
-    const std::vector<float> counts = sum(mask, 0).to_vector();  // (nb,)
-    for (int64_t k = 0; k < nb; ++k) acc.accepted[active[k]] += std::llround(counts[k]);
-    return;
-  }
-  // Each row: the sample's D values, then its 0/1 support flag.
-  const std::vector<float> host =
-      cat({samples.reshape({m * nb, d}), mask.reshape({m * nb, 1})}, 1).to_vector();
-  for (int64_t r = 0; r < m * nb; ++r) {
-    const float* row = host.data() + r * (d + 1);
-    if (row[d] == 0.0f) continue;
-    const int64_t b = active[r % nb];
-    // The overshoot of the last batch counts towards the rate but is never returned.
-    if (acc.accepted[b]++ < acc.n) acc.rows[b].insert(acc.rows[b].end(), row, row + d);
+  const std::vector<int64_t>& counts = acc.rows.add(samples, mask, active);
+  for (size_t k = 0; k < active.size(); ++k) {
+    acc.proposed[active[k]] += m;
+    acc.accepted[active[k]] += counts[k];
   }
 }
 
@@ -122,16 +118,6 @@ void check_samples_finite(NeuralSplineFlow& flow, const Tensor& condition,
               "rejection sampling: the estimator draws NaN or infinite samples (are its "
               "parameters finite? training may have diverged), so no sample can be accepted; "
               "retrain it, or check the observation");
-}
-
-// (rows, B, D) from the first `rows` accepted samples of each observation.
-Tensor stack_samples(const Accumulator& acc, int64_t rows, Device device) {
-  const int64_t nobs = static_cast<int64_t>(acc.rows.size()), d = acc.dim;
-  std::vector<float> out(static_cast<size_t>(rows * nobs * d));
-  for (int64_t j = 0; j < rows; ++j)
-    for (int64_t b = 0; b < nobs; ++b)
-      std::copy_n(acc.rows[b].data() + j * d, d, out.data() + (j * nobs + b) * d);
-  return Tensor::from(out, {rows, nobs, d}, device);
 }
 
 [[noreturn]] void fail_timeout(const RejectionConfig& config, const Accumulator& acc) {
@@ -150,10 +136,10 @@ Tensor stack_samples(const Accumulator& acc, int64_t rows, Device device) {
                 "misspecification.");
 }
 
-RejectionRun finish(Accumulator& acc, int64_t rows, const RejectionConfig& config, Device device) {
+RejectionRun finish(Accumulator& acc, int64_t rows, const RejectionConfig& config) {
   RejectionRun run = std::move(acc.trace);
   run.rows = rows;
-  if (config.keep_samples) run.samples = stack_samples(acc, rows, device);
+  if (config.keep_samples) run.samples = acc.rows.samples(rows);
   run.accepted = acc.accepted;
   run.proposed = acc.proposed;
   for (size_t b = 0; b < acc.accepted.size(); ++b)
@@ -191,7 +177,7 @@ static std::vector<int64_t> after_batch(const std::vector<int64_t>& active,
   m = next_batch_size(config.max_batch, remaining, rule_rate);
   for (int64_t b : active) {
     if (warned || !(acc.proposed[b] > m - 1 && acc.rate(b) < kWarnAcceptance)) continue;
-    warn_low_acceptance(config.purpose, acc.rate(b), b, static_cast<int64_t>(acc.rows.size()),
+    warn_low_acceptance(config.purpose, acc.rate(b), b, acc.observations(),
                         std::max<int64_t>(0, acc.n - acc.accepted[b]));
     warned = true;
   }
@@ -204,7 +190,7 @@ RejectionRun accept_reject_sample(NeuralSplineFlow& flow, const Distribution& pr
   CUSBI_CHECK(n >= 0, "the number of samples must be >= 0, got " << n);
   CUSBI_CHECK(config.max_batch >= 1,
               "max_sampling_batch_size must be >= 1, got " << config.max_batch);
-  Accumulator acc(n, flow.input_features(), nobs);
+  Accumulator acc(n, flow.input_features(), nobs, config.keep_samples, flow.device());
   std::vector<int64_t> active;
   for (int64_t b = 0; n > 0 && b < nobs; ++b) active.push_back(b);
 
@@ -222,7 +208,7 @@ RejectionRun accept_reject_sample(NeuralSplineFlow& flow, const Distribution& pr
       if (!(config.partial_on_timeout && collected > 0)) fail_timeout(config, acc);
       warn("Timeout exceeded after collecting " + std::to_string(collected) + "/" +
            std::to_string(n) + " samples. Returning partial results.");
-      return finish(acc, collected, config, flow.device());
+      return finish(acc, collected, config);
     }
     const int64_t accepted_before = acc.total_accepted();
     run_batch(flow, prior, condition, active, m, config, acc);
@@ -234,7 +220,7 @@ RejectionRun accept_reject_sample(NeuralSplineFlow& flow, const Distribution& pr
     progress.update(std::min(acc.collected(), n));
   }
   progress.finish();
-  return finish(acc, n, config, flow.device());
+  return finish(acc, n, config);
 }
 
 }  // namespace cusbi::posteriors

@@ -2,8 +2,8 @@
 // prior's support, grow the batch by sbi's adaptive rule until every observation has its
 // samples. Shared by sample(), sample_batched() and the leakage correction; private to
 // host/posteriors/ (tests include it to observe the batch sequence).
-// Per batch the accepted rows are compacted on the host after one copy (samples and support
-// mask together); that copy is the only synchronisation with the device.
+// Per batch the accepted rows are compacted on the device (host/posteriors/accepted_rows.hpp)
+// and only per-observation counts are copied back: the one synchronisation of a batch.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -11,6 +11,7 @@
 #include "cusbi/persistence.hpp"
 #include "cusbi/plot.hpp"
 #include "cusbi/posteriors.hpp"
+#include "cusbi/potentials.hpp"
 #include "cusbi/progress.hpp"
 #include "cusbi/random.hpp"
 #include "cusbi/tensor.hpp"

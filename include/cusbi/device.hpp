@@ -32,7 +32,15 @@ class Device {
 bool cuda_available();
 // Number of visible GPUs (0 in a CPU-only build or on a machine without a GPU).
 int cuda_device_count();
-// Throws cusbi::Error unless `device` can be used here (e.g. CUDA in a CPU-only build).
+// Why no GPU can be used, empty when one can: "built without CUDA", "no CUDA GPU is visible",
+// or the CUDA runtime's own error when it could not tell (an old driver, e.g. "...
+// (cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA runtime
+// version); install or update the driver"). Device::best() falls back to the CPU silently;
+// this says why.
+std::string cuda_unavailable_reason();
+// Throws cusbi::Error unless `device` can be used here (e.g. CUDA in a CPU-only build). A CUDA
+// device is checked this way by everything that puts memory or work on it (a tensor, a model),
+// and the message carries cuda_unavailable_reason().
 void check_device_usable(const Device& device);
 // Waits for all queued work on `device` (no-op on the CPU).
 void synchronize(const Device& device);

@@ -29,11 +29,20 @@ class Distribution {
   // Draws (*sample_shape, D) from `generator` (the default generator when null).
   virtual Tensor sample(const Shape& sample_shape, Generator* generator = nullptr) const = 0;
   // theta (..., D) -> (...): the log-density, -inf where it is zero (outside a box).
-  virtual Tensor log_prob(const Tensor& theta) const = 0;
+  Tensor log_prob(const Tensor& theta) const;
+  // The same into a preallocated out of shape (...) on device(): allocates nothing and does not
+  // synchronise with the host (the form for hot loops such as an MCMC iteration).
+  virtual void log_prob(const Tensor& theta, Tensor& out) const = 0;
   // theta (..., D) -> (...): 1 where theta lies in the support, else 0. This is sbi's
   // within_support (prior.support.check), closed at both ends for BoxUniform, so theta == high
   // passes here while log_prob(theta) is -inf. NaN is never in the support.
-  virtual Tensor support_mask(const Tensor& theta) const = 0;
+  Tensor support_mask(const Tensor& theta) const;
+  virtual void support_mask(const Tensor& theta, Tensor& out) const = 0;  // out (...)
+  // d log_prob / d theta into a preallocated grad of theta's shape (..., D) on device(),
+  // allocation-free. BoxUniform: 0 everywhere, outside the support too (where log_prob is the
+  // constant -inf; a potential masks those rows itself). MultivariateNormal: -Sigma^-1 (theta -
+  // mean).
+  virtual void log_prob_gradient(const Tensor& theta, Tensor& grad) const = 0;
 
   // True when the support is a box [support_low(), support_high()] (D,), as for BoxUniform; false
   // when it is all of R^D.
@@ -68,8 +77,11 @@ class BoxUniform final : public Distribution {
   std::unique_ptr<Distribution> clone() const override;
   std::unique_ptr<Distribution> to(Device device) const override;
   Tensor sample(const Shape& sample_shape, Generator* generator = nullptr) const override;
-  Tensor log_prob(const Tensor& theta) const override;
-  Tensor support_mask(const Tensor& theta) const override;
+  using Distribution::log_prob;
+  using Distribution::support_mask;
+  void log_prob(const Tensor& theta, Tensor& out) const override;
+  void support_mask(const Tensor& theta, Tensor& out) const override;
+  void log_prob_gradient(const Tensor& theta, Tensor& grad) const override;  // zeros
   bool bounded() const override { return true; }
   Tensor support_low() const override { return low_; }
   Tensor support_high() const override { return high_; }
@@ -102,8 +114,11 @@ class MultivariateNormal final : public Distribution {
   std::unique_ptr<Distribution> clone() const override;
   std::unique_ptr<Distribution> to(Device device) const override;
   Tensor sample(const Shape& sample_shape, Generator* generator = nullptr) const override;
-  Tensor log_prob(const Tensor& theta) const override;
-  Tensor support_mask(const Tensor& theta) const override;  // 1 where every entry is finite
+  using Distribution::log_prob;
+  using Distribution::support_mask;
+  void log_prob(const Tensor& theta, Tensor& out) const override;
+  void support_mask(const Tensor& theta, Tensor& out) const override;  // 1 where all finite
+  void log_prob_gradient(const Tensor& theta, Tensor& grad) const override;
   bool bounded() const override { return false; }
   Tensor support_low() const override;
   Tensor support_high() const override;
@@ -114,15 +129,21 @@ class MultivariateNormal final : public Distribution {
  private:
   MultivariateNormal() = default;
   Tensor mean_, covariance_, scale_tril_;
+  // L^-1 then Sigma^-1, each (D, D) row-major in double (formed once on the host), stored
+  // bit-for-bit in a float tensor of 4 D^2 entries so they move between devices with the rest.
+  Tensor inverse_factors_;
   float log_normalizer_ = 0.0f;  // sum log L_dd + D/2 log(2 pi), in double, once
 };
 
 // sbi's mcmc_transform(prior): z = T(theta) maps the prior's support onto R^D.
-//   bounded prior:   theta = low + (high - low)·sigmoid(z), so z = logit((theta - low)/(high - low));
+//   bounded prior:   theta = low + (high - low)·sigmoid(z),
+//                    so z = logit((theta - low)/(high - low));
 //   unbounded prior: theta = mean + stddev·z (an affine z-score with the prior's moments);
 //   disabled:        the identity.
 // All maps act on (..., D) tensors on the transform's device and return the same shape, except
-// the log-determinant, which reduces the last dimension.
+// the log-determinant, which reduces the last dimension. Each has an out= form writing into a
+// preallocated tensor of the result's shape on that device: no allocation, no host sync; out may
+// be the input itself (every map is elementwise).
 class ThetaTransform {
  public:
   ThetaTransform() = default;  // the identity for any D
@@ -135,11 +156,20 @@ class ThetaTransform {
   // log|det d theta / d z| at z, (..., D) -> (...).
   Tensor inverse_log_abs_det_jacobian(const Tensor& z) const;
 
+  void forward(const Tensor& theta, Tensor& z) const;
+  void inverse(const Tensor& z, Tensor& theta) const;
+  void inverse_derivative(const Tensor& z, Tensor& out) const;
+  void inverse_log_abs_det_jacobian(const Tensor& z, Tensor& out) const;  // out (...)
+  // d/dz_d of inverse_log_abs_det_jacobian at z, (..., D): 1 - 2 sigmoid(z_d) for the sigmoid
+  // map, 0 for the affine map and the identity.
+  void inverse_log_abs_det_jacobian_gradient(const Tensor& z, Tensor& out) const;
+
   bool is_identity() const { return kind_ == Kind::Identity; }
   void to(Device device);
 
  private:
   enum class Kind { Identity, Sigmoid, Affine };
+  void check_map(const char* where, const char* what, const Tensor& in, const Tensor& out) const;
   Kind kind_ = Kind::Identity;
   Tensor shift_, scale_;  // Sigmoid: low, high - low; Affine: mean, stddev
 };

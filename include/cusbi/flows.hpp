@@ -64,15 +64,18 @@ class NeuralSplineFlow {
   void to(Device device);
 
   // Training: per-sample negative log-density -log q(input | condition), (B,), for input
-  // (B, D) and condition (B, C) or (1, C). Throws if either holds NaN or +-inf (this
-  // synchronises with the device). The flow keeps what backward needs until the next loss
+  // (B, D) and condition (B, C) or (1, C). On the CPU it throws if either holds NaN or +-inf.
+  // On a GPU it does not look (that would make the host wait for the device every step, and a
+  // step could not be captured as a CUDA graph): check data once where it enters, as the
+  // trainers do at append_simulations, or with all_finite() in a custom loop; a non-finite
+  // input shows as a non-finite loss. The flow keeps what backward needs until the next loss
   // (log_prob and sample use a workspace of their own).
   Tensor loss(const Tensor& input, const Tensor& condition);
   // As loss, writing into a preallocated out (B,): a steady-state training step then allocates
   // nothing.
   void loss(const Tensor& input, const Tensor& condition, Tensor& out);
-  // Whether loss() checks its inputs for NaN/Inf (on by default). A trainer that checked its
-  // data once at intake turns it off: on a GPU the check synchronises with the host every step.
+  // Whether loss() checks its inputs for NaN/Inf on the CPU (on by default; never on a GPU). A
+  // trainer that checked its data once at intake turns it off.
   void set_check_training_inputs(bool check);
   // grad_loss (B,) for the last loss(): accumulates parameter gradients (zero them with
   // zero_grad). When grad_input is non-null it is set to the gradient w.r.t. the input (B, D);

@@ -96,9 +96,11 @@ struct NpeState;  // host/inference/npe_state.hpp
 // Not copyable; one NPE must not be used from several threads at once.
 class NPE {
  public:
-  // The prior is copied onto `device`, where the data, network and training live.
-  explicit NPE(const Distribution& prior, const NsfOptions& nsf_options = {},
-               Device device = Device::best());
+  // The prior is copied onto `device`, where the data, network and training live. As sbi's
+  // NPE(prior, device=...): NPE(prior), NPE(prior, Device::cpu()); the flow's options come
+  // first when given: NPE(prior, NsfOptions{...}, device), NPE(prior, {}, device).
+  explicit NPE(const Distribution& prior, Device device = Device::best());
+  NPE(const Distribution& prior, const NsfOptions& nsf_options, Device device = Device::best());
   ~NPE();
   NPE(NPE&&) noexcept;
   NPE& operator=(NPE&&) noexcept;

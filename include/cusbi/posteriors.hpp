@@ -12,6 +12,7 @@
 
 #include "cusbi/distributions.hpp"
 #include "cusbi/flows.hpp"
+#include "cusbi/potentials.hpp"
 #include "cusbi/random.hpp"
 #include "cusbi/tensor.hpp"
 
@@ -33,7 +34,7 @@ struct SampleOptions {
 
 // sbi's log_prob() keyword arguments.
 struct LogProbOptions {
-  bool norm_posterior = true;  // subtract log(acceptance rate): the leakage correction
+  bool norm_posterior = true;             // subtract log(acceptance rate): the leakage correction
   int64_t num_rejection_samples = 10000;  // accepted samples that estimate the acceptance rate
   bool force_update = false;              // recompute the cached rate for the default x
 };
@@ -106,6 +107,10 @@ class DirectPosterior {
   const Distribution& prior() const;
   const ThetaTransform& theta_transform() const;
   Device device() const;
+  // sbi's posterior_estimator_based_potential for this estimator and prior (shared, not a copy):
+  // log q(theta | x) at the default x, -inf outside the prior's support, with its gradient; no
+  // x until set_default_x. Pair it with theta_transform() (TransformedPotential) to sample.
+  std::shared_ptr<Potential> potential() const;
 
  private:
   struct Impl;

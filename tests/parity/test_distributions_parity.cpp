@@ -1,11 +1,13 @@
 // CUDA vs CPU for the priors and ThetaTransform at awkward row counts (1, 7, 33, 65, 1000) and
-// event sizes (1, 3, 5), with edge values (bounds, NaN, inf), plus the device-mismatch error.
+// event sizes (1, 3, 5), with edge values (bounds, NaN, inf), their gradients, the out= forms'
+// freedom from allocation, plus the device-mismatch errors.
 // Both devices evaluate kernels/distributions.h; only the C library's vs CUDA's float
 // log/exp/log1p differ. Skipped, and reported as skipped, without a GPU.
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "host/allocation_counter.hpp"
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -131,6 +133,59 @@ TEST(DistributionsParity, ThetaTransform) {
       }
     }
   }
+}
+
+// -Sigma^-1 (theta - mean) in double with explicit fma on both devices, rounded once: within an
+// ulp (atol 1e-6 for entries near 0).
+TEST(DistributionsParity, LogProbGradientsAndLogDetGradient) {
+  CUSBI_REQUIRE_GPU();
+  const Device cuda = Device::cuda();
+  for (int64_t dim : kDims) {
+    const MultivariateNormal cpu = mvn(dim, kCpu), gpu = mvn(dim, cuda);
+    const BoxUniform box_gpu = box(dim, cuda);
+    const ThetaTransform tf_cpu = ThetaTransform::for_prior(box(dim, kCpu));
+    const ThetaTransform tf_gpu = ThetaTransform::for_prior(box_gpu);
+    for (int64_t rows : kRows) {
+      const Tensor theta = random_tensor({rows, dim}, -6.0f, 6.0f, 11);
+      const Tensor theta_gpu = theta.to(cuda);
+      Tensor gc = Tensor::empty({rows, dim}, kCpu), gg = Tensor::empty({rows, dim}, cuda);
+      cpu.log_prob_gradient(theta, gc);
+      gpu.log_prob_gradient(theta_gpu, gg);
+      EXPECT_TRUE(all_close(gg.to(kCpu), gc, 1e-6, 1e-6)) << rows << " x " << dim;
+      box_gpu.log_prob_gradient(theta_gpu, gg);
+      EXPECT_EQ(gg.to_vector(), std::vector<float>(rows * dim, 0.0f));
+      // 1 - 2 sigmoid(z) from CUDA's vs glibc's expf: a few ulp of a number in [-1, 1].
+      tf_cpu.inverse_log_abs_det_jacobian_gradient(theta, gc);
+      tf_gpu.inverse_log_abs_det_jacobian_gradient(theta_gpu, gg);
+      EXPECT_TRUE(all_close(gg.to(kCpu), gc, 1e-6, 0));
+    }
+  }
+}
+
+// The out= forms on the GPU allocate nothing (cuda::allocate is counted too) and reject a buffer
+// on the wrong device.
+TEST(DistributionsParity, GpuOutFormsAllocateNothing) {
+  CUSBI_REQUIRE_GPU();
+  const Device cuda = Device::cuda();
+  const MultivariateNormal gpu = mvn(3, cuda);
+  const ThetaTransform tf = ThetaTransform::for_prior(box(3, cuda));
+  const Tensor theta = random_tensor({65, 3}, -2.0f, 1.0f, 5).to(cuda);
+  Tensor lp = Tensor::empty({65}, cuda), grad = Tensor::empty({65, 3}, cuda);
+  Tensor z = Tensor::empty({65, 3}, cuda);
+  auto all = [&] {
+    gpu.log_prob(theta, lp);
+    gpu.support_mask(theta, lp);
+    gpu.log_prob_gradient(theta, grad);
+    tf.forward(theta, z);
+    tf.inverse(z, grad);
+    tf.inverse_log_abs_det_jacobian(z, lp);
+  };
+  all();
+  const int64_t before = detail::allocation_count();
+  all();
+  EXPECT_EQ(detail::allocation_count(), before);
+  Tensor host_out = Tensor::empty({65}, kCpu);
+  EXPECT_TRUE(contains(error_of([&] { gpu.log_prob(theta, host_out); }), "out is on cpu"));
 }
 
 TEST(DistributionsParity, DeviceMismatchSaysToMove) {

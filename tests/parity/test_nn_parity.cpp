@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/allocation_counter.hpp"
+#include "kernels/nn.h"
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -118,6 +119,38 @@ TEST(NnGpu, SteadyStateAllocatesNothingAndRepeatsBits) {
   }
   EXPECT_EQ(detail::allocation_count(), before) << "a repeated step allocated on the GPU";
   EXPECT_EQ(runs[0], runs[1]);  // no atomics in any reduction: identical bits
+}
+
+// Bias gradients at a batch of 5000 rows: 79 column-sum chunks, so the GPU's fixed tree over
+// the chunk partials (kernels/nn.cu combine_partials_kernel) takes several partials per lane
+// before its pairwise steps. Same values as the CPU (chunk order) to a tolerance, same bits on
+// every GPU run.
+TEST(NnParity, ColumnSumTreeOverManyChunks) {
+  CUSBI_REQUIRE_GPU();
+  const int64_t B = 5000;
+  ASSERT_GT(kern::colsum_chunks(B), 64);
+  const ResidualNetOptions o{3, 29, 50, 5, 2};
+  Generator g_cpu(9), g_gpu(9), gen(10);
+  ResidualNet cpu_net(o, Device::cpu(), &g_cpu), gpu_net(o, Device::cuda(), &g_gpu);
+  const Tensor x = randn({B, 3}, Device::cpu(), &gen), c = randn({B, 5}, Device::cpu(), &gen);
+  const Tensor g = randn({B, 29}, Device::cpu(), &gen);
+  cpu_net.forward(x, c);
+  cpu_net.backward(g);
+  const Tensor xg = x.to(Device::cuda()), cg = c.to(Device::cuda()), gg = g.to(Device::cuda());
+  std::vector<std::vector<float>> runs;
+  for (int run = 0; run < 2; ++run) {
+    gpu_net.zero_grad();
+    gpu_net.forward(xg, cg);
+    gpu_net.backward(gg);
+    runs.push_back(gpu_net.gradients().to_vector());
+  }
+  EXPECT_EQ(runs[0], runs[1]);  // a fixed order: identical bits
+  // Sums over 5000 rows: rounding grows by about sqrt(5) beyond kGradRel's 1000 rows.
+  constexpr double kManyRowsGradRel = 5e-4;
+  for (const auto& e : cpu_net.parameter_set().entries())
+    EXPECT_TRUE(close_scaled(gpu_net.parameter_set().grad(e.slot),
+                             cpu_net.parameter_set().grad(e.slot), kManyRowsGradRel))
+        << e.name;
 }
 
 TEST(NnGpu, DeviceMismatchSaysWhereToMove) {

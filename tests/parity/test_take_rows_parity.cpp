@@ -1,8 +1,9 @@
 // take_rows on the GPU against the CPU loop: a gather moves floats without arithmetic, so the
 // results must be bit-identical, at awkward row counts and widths, with repeated indices, into
-// a preallocated buffer and from a 3-D source.
+// a preallocated buffer, from a 3-D source, and with int64 indices already on the GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
@@ -47,6 +48,34 @@ TEST(TakeRowsParity, KeepsTrailingDimensionsAndEmptyLists) {
   EXPECT_EQ(gpu.shape(), (Shape{4, 4, 5}));
   EXPECT_EQ(gpu.to_vector(), take_rows(src, rows).to_vector());
   EXPECT_EQ(take_rows(src.to(Device::cuda()), {}).shape(), (Shape{0, 4, 5}));
+}
+
+// Indices already on the GPU (int64 tensor): the same rows as the CPU, bit for bit.
+TEST(TakeRowsParity, DeviceIndicesMatchCpu) {
+  CUSBI_REQUIRE_GPU();
+  Generator g(3);
+  for (int64_t n : {1, 7, 33, 65, 1000}) {
+    const Tensor src = randn({n, 5}, Device::cpu(), &g);
+    const std::vector<int64_t> rows = random_rows(n + 3, n, g);
+    const Tensor idx = Tensor::from(rows, {n + 3}, Device::cuda());
+    Tensor out = Tensor::empty({n + 3, 5}, Device::cuda());
+    take_rows(src.to(Device::cuda()), idx, out);
+    EXPECT_EQ(out.to_vector(), take_rows(src, rows).to_vector()) << "n " << n;
+  }
+}
+
+// The GPU does not check indices (no read-back); an out-of-range row comes out NaN instead of
+// reading outside src, and the in-range rows are still right.
+TEST(TakeRowsParity, OutOfRangeDeviceIndexGivesNaNRows) {
+  CUSBI_REQUIRE_GPU();
+  const Tensor src = Tensor::from({1, 2, 3, 4}, {2, 2}, Device::cuda());
+  const Tensor idx = Tensor::from(std::vector<int64_t>{1, 2, -1}, {3}, Device::cuda());
+  Tensor out = Tensor::empty({3, 2}, Device::cuda());
+  take_rows(src, idx, out);
+  const std::vector<float> v = out.to_vector();
+  EXPECT_EQ(v[0], 3.0f);
+  EXPECT_EQ(v[1], 4.0f);
+  for (size_t i = 2; i < 6; ++i) EXPECT_TRUE(std::isnan(v[i])) << i;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Devices: names, equality, Device::best() and, on this machine or a GPU one, the error a user
 // gets for a CUDA device that cannot be used (it must say what to do, not just fail).
+#include "kernels/cuda_api.h"
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -43,6 +44,26 @@ TEST(Device, UnusableCudaDeviceThrowsAHelpfulError) {
     EXPECT_TRUE(contains(msg, "cannot use cuda:" + std::to_string(count)));
     EXPECT_TRUE(contains(msg, "only " + std::to_string(count) + " GPU(s)"));
   }
+}
+
+// Why there is no GPU is kept and reported, with the CUDA runtime's own error in a CUDA build
+// (on this machine whatever cudaGetDeviceCount returned: no device, or no driver), so that an
+// old driver is not mistaken for "no GPU". Empty when a GPU is usable.
+TEST(Device, UnavailableReasonCarriesTheRuntimeError) {
+  const std::string reason = cuda_unavailable_reason();
+  if (cuda_available()) {
+    EXPECT_EQ(reason, "");
+    return;
+  }
+  ASSERT_FALSE(reason.empty());
+  if (cuda::built_with_cuda())
+    EXPECT_TRUE(contains(reason, "(cudaError")) << reason;  // "(cudaErrorName: text)"
+  else
+    EXPECT_TRUE(contains(reason, "built without CUDA")) << reason;
+  EXPECT_EQ(Device::best(), Device::cpu());  // still falls back
+  const std::string msg = error_of([] { check_device_usable(Device::cuda(0)); });
+  EXPECT_TRUE(contains(msg, cuda::built_with_cuda() ? reason : "built without CUDA")) << msg;
+  EXPECT_TRUE(contains(msg, "Device::cpu()")) << msg;
 }
 
 TEST(Device, RoundTripThroughTheGpuKeepsValues) {

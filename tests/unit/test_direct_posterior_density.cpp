@@ -1,11 +1,12 @@
 // DirectPosterior densities: log_prob with the leakage correction (sbi's acceptance-rate
 // estimate of Z) and its cache for the default x, log_prob_batched with one Z per observation,
-// and map()'s cache, gradient bookkeeping and ascent.
+// and map()'s cache, gradient bookkeeping, ascent and allocation-free iterations.
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "host/allocation_counter.hpp"
 #include "unit/direct_posterior_fixtures.hpp"
 
 namespace cusbi {
@@ -174,6 +175,27 @@ TEST(DirectPosteriorTest, MapClimbsFromTheBestInits) {
       moved[j] += step;
       EXPECT_LE(posterior.log_prob(row(moved), Tensor(), raw).item(), map_lp + 1e-2f);
     }
+}
+
+// map()'s iterations allocate nothing: runs of 5 and 105 iterations from the same inits (so no
+// sampling) allocate exactly as much, all of it in the setup (z, grad, Adam's moments, the
+// potential's first call at this batch).
+TEST(DirectPosteriorTest, MapIterationsAllocateNothing) {
+  auto flow = gaussian_flow(2, 2, 0.3f, 0.8f);
+  DirectPosterior posterior(flow, BoxUniform(-1.0f, 1.0f, 2, kCpu));
+  posterior.set_default_x(row({0.0f, 0.0f}));
+  MapOptions options;
+  options.init = Tensor::from({-0.9f, -0.9f, 0.9f, -0.9f, -0.8f, 0.8f}, {3, 2}, kCpu);
+  options.force_update = true;
+  options.save_best_every = 1000;  // the best-so-far check runs at the first and last iteration
+  auto allocations = [&](int64_t iterations) {
+    options.num_iter = iterations;
+    const int64_t before = detail::allocation_count();
+    posterior.map(options);
+    return detail::allocation_count() - before;
+  };
+  allocations(5);  // sizes the potential's and the flow's workspaces
+  EXPECT_EQ(allocations(105), allocations(5));
 }
 
 }  // namespace

@@ -1,14 +1,17 @@
-// Priors and ThetaTransform on the CPU: closed forms, the half-open log_prob vs the closed support
-// check, -inf outside and for NaN, batch shapes, errors and their messages, and values against
-// torch / sbi 0.27 (numbers pasted below; made once with python, torch 2.15, by
+// Priors and ThetaTransform on the CPU: closed forms, out= forms equal to the allocating ones
+// and allocation-free, log_prob gradients against finite differences, the half-open log_prob vs the
+// closed support check, -inf outside and for NaN, batch shapes, errors and their messages, and
+// values against torch / sbi 0.27 (numbers pasted below; made once with python, torch 2.15, by
 //   box = sbi.utils.BoxUniform(low, high); mvn = torch.distributions.MultivariateNormal(m, C)
 //   tf = sbi.utils.mcmc_transform(prior); tf(theta), tf.inv(z), tf.inv.log_abs_det_jacobian(z, .)
 // in float32). The transform's derivative is checked against finite differences in double.
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <utility>
 #include <vector>
 
+#include "host/allocation_counter.hpp"
 #include "kernels/distributions.h"
 #include "support/test_support.hpp"
 
@@ -329,6 +332,153 @@ TEST(ThetaTransform, ErrorsNameColumns) {
   EXPECT_TRUE(contains(cols, "the transform has 2 dimensions"));
   EXPECT_TRUE(contains(error_of([&] { tf.forward(Tensor::zeros({1}, kCpu)); }),
                        "theta has 1 column (shape (1,))"));
+}
+
+// ------------------------------------------------------------------------------ out= forms
+
+// Each out= form writes what the allocating form returns (bit for bit: one code path), allocates
+// nothing, and rejects a buffer of the wrong shape.
+TEST(Distribution, OutFormsEqualTheAllocatingFormsAndAllocateNothing) {
+  const BoxUniform box = torch_box();
+  const MultivariateNormal mvn = torch_mvn();
+  const Tensor box_theta = Tensor::from(kBoxTheta, {6, 2}, kCpu);
+  const Tensor mvn_theta =
+      Tensor::from({0.5f, -1.0f, 2.0f, 1.0f, 0.0f, 0.0f, -2.0f, 3.0f, 1.5f, 10.0f, -10.0f, kInf},
+                   {2, 2, 3}, kCpu);
+  const std::vector<std::pair<const Distribution*, Tensor>> cases = {{&box, box_theta},
+                                                                     {&mvn, mvn_theta}};
+  for (const auto& [prior, theta] : cases) {
+    const Shape batch(theta.shape().begin(), theta.shape().end() - 1);
+    Tensor lp = Tensor::empty(batch, kCpu), mask = Tensor::empty(batch, kCpu);
+    Tensor grad = Tensor::empty(theta.shape(), kCpu);
+    prior->log_prob(theta, lp);
+    prior->support_mask(theta, mask);
+    prior->log_prob_gradient(theta, grad);
+    const int64_t before = detail::allocation_count();
+    prior->log_prob(theta, lp);
+    prior->support_mask(theta, mask);
+    prior->log_prob_gradient(theta, grad);
+    EXPECT_EQ(detail::allocation_count(), before) << prior->describe();
+    EXPECT_TRUE(all_close(lp, prior->log_prob(theta), 0, 0));  // NaN == NaN, inf == inf
+    EXPECT_EQ(mask.to_vector(), prior->support_mask(theta).to_vector());
+    Tensor wrong = Tensor::empty({7}, kCpu);
+    EXPECT_TRUE(contains(error_of([&] { prior->log_prob(theta, wrong); }), "out has shape (7,)"));
+    EXPECT_TRUE(
+        contains(error_of([&] { prior->log_prob_gradient(theta, wrong); }), "grad has shape (7,)"));
+  }
+}
+
+// The box density is flat: gradient 0 inside and (documented) 0 outside too.
+TEST(BoxUniform, LogProbGradientIsZero) {
+  Tensor grad = Tensor::full({6, 2}, 5.0f, kCpu);
+  torch_box().log_prob_gradient(Tensor::from(kBoxTheta, {6, 2}, kCpu), grad);
+  EXPECT_EQ(grad.to_vector(), std::vector<float>(12, 0.0f));
+}
+
+// -Sigma^-1 (theta - mean) against (a) the closed form with Sigma^-1 from a double Gauss-Jordan
+// inverse of the covariance (atol/rtol 1e-6: one float rounding of a double result) and (b)
+// central differences of the float log_prob: exact for a quadratic up to the rounding of
+// log_prob (|lp| < 200, ulp <= 1.5e-5) over 2h = 0.2, so atol 2e-4.
+TEST(MultivariateNormal, LogProbGradientIsMinusPrecisionTimesResidual) {
+  const MultivariateNormal mvn = torch_mvn();
+  std::vector<double> a = {2.0, 0.3, -0.4, 0.3, 1.0, 0.2, -0.4, 0.2, 0.5};
+  std::vector<double> inv = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  for (int c = 0; c < 3; ++c) {  // Gauss-Jordan without pivoting (SPD)
+    const double p = a[c * 3 + c];
+    for (int j = 0; j < 3; ++j) {
+      a[c * 3 + j] /= p;
+      inv[c * 3 + j] /= p;
+    }
+    for (int r = 0; r < 3; ++r) {
+      if (r == c) continue;
+      const double f = a[r * 3 + c];
+      for (int j = 0; j < 3; ++j) {
+        a[r * 3 + j] -= f * a[c * 3 + j];
+        inv[r * 3 + j] -= f * inv[c * 3 + j];
+      }
+    }
+  }
+  const std::vector<float> mean = {0.5f, -1.0f, 2.0f};
+  const std::vector<float> theta = {1.0f, 0.0f, 0.0f, -2.0f, 3.0f, 1.5f, 10.0f, -10.0f, 5.0f};
+  Tensor grad = Tensor::empty({3, 3}, kCpu);
+  mvn.log_prob_gradient(Tensor::from(theta, {3, 3}, kCpu), grad);
+  const std::vector<float> g = grad.to_vector();
+  std::vector<float> expected(9);
+  for (int r = 0; r < 3; ++r)
+    for (int k = 0; k < 3; ++k) {
+      double acc = 0.0;
+      for (int j = 0; j < 3; ++j) acc -= inv[k * 3 + j] * (double(theta[r * 3 + j]) - mean[j]);
+      expected[r * 3 + k] = static_cast<float>(acc);
+    }
+  EXPECT_TRUE(all_close(g, expected, 1e-6, 1e-6));
+  const float h = 0.1f;
+  for (int r = 0; r < 3; ++r)
+    for (int k = 0; k < 3; ++k) {
+      std::vector<float> up(theta.begin() + 3 * r, theta.begin() + 3 * r + 3), down = up;
+      up[k] += h;
+      down[k] -= h;
+      const double step = double(up[k]) - down[k];  // 2h as rounded in float
+      const double fd = (double(mvn.log_prob(Tensor::from(up, {3}, kCpu)).item()) -
+                         mvn.log_prob(Tensor::from(down, {3}, kCpu)).item()) /
+                        step;
+      EXPECT_NEAR(g[r * 3 + k], fd, 2e-4) << "row " << r << ", dimension " << k;
+    }
+}
+
+// Every ThetaTransform map's out= form equals its allocating form, in place too, and allocates
+// nothing; the log|det| gradient is 1 - 2 sigmoid(z) for the box map and 0 otherwise.
+TEST(ThetaTransform, OutFormsEqualTheAllocatingForms) {
+  const Tensor z = Tensor::from(kZ, {5, 2}, kCpu);
+  const std::vector<std::pair<bool, ThetaTransform>> cases = {
+      {true, ThetaTransform::for_prior(torch_box())},
+      {false, ThetaTransform::for_prior(MultivariateNormal::diagonal(
+                  Tensor::from({1.0f, -1.0f}, {2}, kCpu), Tensor::from({4.0f, 0.5f}, {2}, kCpu)))},
+      {false, ThetaTransform()}};
+  for (const auto& [sigmoid_map, tf] : cases) {
+    Tensor a = Tensor::empty({5, 2}, kCpu), b = Tensor::empty({5, 2}, kCpu);
+    Tensor c = Tensor::empty({5, 2}, kCpu), ld = Tensor::empty({5}, kCpu);
+    Tensor ldg = Tensor::empty({5, 2}, kCpu);
+    auto all = [&] {
+      tf.inverse(z, a);
+      tf.forward(a, b);
+      tf.inverse_derivative(z, c);
+      tf.inverse_log_abs_det_jacobian(z, ld);
+      tf.inverse_log_abs_det_jacobian_gradient(z, ldg);
+    };
+    all();
+    const int64_t before = detail::allocation_count();
+    all();
+    EXPECT_EQ(detail::allocation_count(), before);
+    EXPECT_EQ(a.to_vector(), tf.inverse(z).to_vector());
+    EXPECT_EQ(b.to_vector(), tf.forward(tf.inverse(z)).to_vector());
+    EXPECT_EQ(c.to_vector(), tf.inverse_derivative(z).to_vector());
+    EXPECT_EQ(ld.to_vector(), tf.inverse_log_abs_det_jacobian(z).to_vector());
+    const std::vector<float> g = ldg.to_vector();
+    for (size_t i = 0; i < kZ.size(); ++i) {
+      const double expected = sigmoid_map ? 1.0 - 2.0 / (1.0 + std::exp(-double(kZ[i]))) : 0.0;
+      EXPECT_NEAR(g[i], expected, 1e-6) << kZ[i];  // a few ulp of a number in [-1, 1]
+    }
+    Tensor in_place = z.clone();
+    tf.inverse(in_place, in_place);
+    EXPECT_EQ(in_place.to_vector(), a.to_vector());
+    Tensor wrong = Tensor::empty({5}, kCpu);
+    EXPECT_TRUE(contains(error_of([&] { tf.inverse(z, wrong); }), "out has shape (5,)"));
+  }
+}
+
+// d/dz log|d theta / d z| of the sigmoid map against central differences of the double
+// log-determinant (h = 1e-4: truncation ~h^2 / 6 |f'''| < 1e-9, rounding ~1e-16 / h).
+TEST(ThetaTransform, LogDetGradientMatchesFiniteDifferences) {
+  const double h = 1e-4, scale = 6.0;
+  // Away from |z| = 20, where softplus switches to its linear branch (torch's threshold) and
+  // differences across the switch would measure the switch, not the derivative.
+  for (const float zf : {-40.0f, -12.0f, -3.0f, -0.5f, 0.0f, 0.7f, 4.0f, 11.0f, 30.0f}) {
+    const double zp = double(zf) + h, zm = double(zf) - h;
+    const double fd = (kern::theta_log_det_row(true, &zp, &scale, 1) -
+                       kern::theta_log_det_row(true, &zm, &scale, 1)) /
+                      (2 * h);
+    EXPECT_NEAR(kern::log_sigmoid_slope_derivative(double(zf)), fd, 1e-8) << zf;
+  }
 }
 
 }  // namespace

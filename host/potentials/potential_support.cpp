@@ -1,0 +1,113 @@
+// Checks, workspaces and composition steps shared by the potentials. The steps dispatch on the
+// device once and run the per-row / per-element math of kernels/distributions.h, so CPU and GPU
+// compose a potential alike.
+#include "host/potentials/potential_support.hpp"
+
+#include "cusbi/error.hpp"
+#include "host/distributions/dist_common.hpp"
+#include "host/ops/op_checks.hpp"
+#include "kernels/cuda_api.h"
+#include "kernels/distributions.h"
+
+namespace cusbi::potentials {
+
+int64_t check_theta(const Tensor& theta, int64_t dim, Device device, const char* where,
+                    const char* what) {
+  dist::check_rows(theta, dim, device, where, what, "the potential");
+  CUSBI_CHECK(theta.dim() == 2, where << ": " << what << " has shape " << shape_str(theta.shape())
+                                      << "; pass a batch of shape (M, " << dim << ") (reshape({1, "
+                                      << dim << "}) for one point)");
+  return theta.size(0);
+}
+
+void check_buffer(const Tensor& out, const Shape& shape, Device device, const char* where,
+                  const char* what) {
+  dist::check_out(out, shape, device, where, what);
+}
+
+void check_prior(const Distribution& prior, int64_t dim, const char* where) {
+  CUSBI_CHECK(prior.event_size() == dim,
+              where << ": the prior has " << prior.event_size()
+                    << " dimensions but the estimator's parameters have " << dim
+                    << "; pass the prior the estimator was trained with");
+}
+
+Tensor observations(const Tensor& x_o, int64_t width, Device device, const char* where) {
+  CUSBI_CHECK(x_o.defined(), where << ": x_o is undefined; pass an observation of shape (C,) or "
+                                      "(n, C) with C = "
+                                   << width);
+  CUSBI_CHECK((x_o.dim() == 1 || x_o.dim() == 2) && x_o.size(-1) == width && x_o.numel() > 0,
+              where << ": x_o has shape " << shape_str(x_o.shape()) << " but the estimator takes "
+                    << width << (width == 1 ? " feature" : " features")
+                    << " per observation; pass (" << width << ",) or (n, " << width << ")");
+  CUSBI_CHECK(all_finite(x_o), where << ": x_o holds NaN or inf; pass a finite observation");
+  const Tensor rows = x_o.reshape({-1, width});
+  return rows.device() == device ? rows.clone() : rows.to(device);
+}
+
+Tensor workspace(Tensor& buffer, const Shape& shape, Device device) {
+  int64_t n = 1;
+  for (const int64_t s : shape) n *= s;
+  if (!buffer.defined() || buffer.numel() < n || buffer.device() != device)
+    buffer = Tensor::empty({n}, device);
+  return buffer.slice_rows(0, n).reshape(shape);
+}
+
+void support_select(const Tensor& mask, float sign, Tensor& value, const Tensor* grad_in,
+                    Tensor* grad_out) {
+  const int64_t rows = value.numel();
+  if (rows == 0) return;
+  const int64_t dim = grad_out ? grad_out->numel() / rows : 0;
+  const float* m = mask.data();
+  float* v = value.data();
+  const float* gi = grad_out ? grad_in->data() : nullptr;
+  float* go = grad_out ? grad_out->data() : nullptr;
+  switch (value.device().type()) {
+    case DeviceType::CPU:
+      dist::for_rows(rows, dim + 1, [&](int64_t r) {
+        kern::support_select_row(m[r], sign, dim, v + r, gi ? gi + r * dim : nullptr,
+                                 go ? go + r * dim : nullptr);
+      });
+      break;
+    case DeviceType::CUDA:
+      cuda::set_device(value.device().index());
+      cuda::support_select(m, rows, dim, sign, v, gi, go);
+      break;
+  }
+}
+
+void sum_trials(const Tensor& log_likelihood, const Tensor& prior, Tensor& out) {
+  const int64_t trials = log_likelihood.size(0), cols = log_likelihood.size(1);
+  if (cols == 0) return;
+  const float *ll = log_likelihood.data(), *p = prior.data();
+  float* o = out.data();
+  switch (out.device().type()) {
+    case DeviceType::CPU:
+      dist::for_rows(cols, trials,
+                     [&](int64_t c) { o[c] = kern::sum_trials_column(ll, trials, cols, c, p[c]); });
+      break;
+    case DeviceType::CUDA:
+      cuda::set_device(out.device().index());
+      cuda::sum_trials(ll, trials, cols, p, o);
+      break;
+  }
+}
+
+void scaled_fma(const Tensor& a, const Tensor* b, const Tensor* c, float sign, Tensor& out) {
+  const int64_t n = a.numel();
+  if (n == 0) return;
+  const float *ap = a.data(), *bp = b ? b->data() : nullptr, *cp = c ? c->data() : nullptr;
+  float* o = out.data();
+  switch (out.device().type()) {
+    case DeviceType::CPU:
+      dist::for_rows(n, 1,
+                     [&](int64_t i) { o[i] = kern::scaled_fma_element(ap, bp, cp, sign, i); });
+      break;
+    case DeviceType::CUDA:
+      cuda::set_device(out.device().index());
+      cuda::scaled_fma(ap, bp, cp, sign, n, o);
+      break;
+  }
+}
+
+}  // namespace cusbi::potentials

@@ -1,0 +1,38 @@
+// What every potential shares (private to host/potentials/): argument checks with one wording,
+// grow-only workspaces, and the composition steps (support mask, sum over trials, chain rule),
+// each a CPU loop or a CUDA kernel over kernels/distributions.h chosen by the data's device.
+#pragma once
+#include <cstdint>
+
+#include "cusbi/distributions.hpp"
+#include "cusbi/tensor.hpp"
+
+namespace cusbi::potentials {
+
+// theta (M, D) on `device`; returns M. where: "posterior potential".
+int64_t check_theta(const Tensor& theta, int64_t dim, Device device, const char* where,
+                    const char* what = "theta");
+// out of `shape` on `device` (the caller's buffer).
+void check_buffer(const Tensor& out, const Shape& shape, Device device, const char* where,
+                  const char* what);
+// The prior's event size must be the estimator's parameter count `dim`.
+void check_prior(const Distribution& prior, int64_t dim, const char* where);
+// x_o (C,) or (n, C), finite, width `width`: an owned (n, C) copy on `device`. Synchronises (once
+// per observation, not per call).
+Tensor observations(const Tensor& x_o, int64_t width, Device device, const char* where);
+
+// A view of `shape` at the start of `buffer`, which is reallocated (flat, on `device`) only when
+// too small: sized once at the largest batch, then reused without allocating.
+Tensor workspace(Tensor& buffer, const Shape& shape, Device device);
+
+// value (M,) <- mask ? sign * value : -inf; grad_out (M, D) <- mask ? sign * grad_in : 0 when
+// grad_out is defined (grad_in may be grad_out). mask (M,) holds 0 / 1.
+void support_select(const Tensor& mask, float sign, Tensor& value, const Tensor* grad_in,
+                    Tensor* grad_out);
+// out (M,) = sum over trials of log_likelihood (T, M) + prior (M,).
+void sum_trials(const Tensor& log_likelihood, const Tensor& prior, Tensor& out);
+// out = sign * (a * b + c) elementwise over a's elements; b and c may be null (1 and 0); out
+// may be a.
+void scaled_fma(const Tensor& a, const Tensor* b, const Tensor* c, float sign, Tensor& out);
+
+}  // namespace cusbi::potentials
