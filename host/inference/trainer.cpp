@@ -15,8 +15,6 @@
 #include "cusbi/error.hpp"
 #include "cusbi/progress.hpp"
 #include "host/inference/batch_loader.hpp"
-#include "kernels/cuda_api.h"
-#include "kernels/reduce.h"
 
 namespace cusbi::detail {
 
@@ -24,21 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// slot (1,) = the sum of losses, computed where the losses live: no host round trip.
-// TODO(lead): becomes sum(losses, 0, slot), the out= reduction, and loses its device switch.
-void sum_losses_into(const Tensor& losses, Tensor slot) {
-  const int64_t n = losses.numel();
-  switch (losses.device().type()) {
-    case DeviceType::CPU:
-      *slot.data() = kern::reduce_strided(kern::ReduceOp::Sum, losses.data(), n, 1);
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(losses.device().index());
-      cuda::reduce_dim(kern::ReduceOp::Sum, losses.data(), 1, n, 1, slot.data());
-      break;
-  }
-}
 
 void check_options(const TrainOptions& o, const std::string& who) {
   CUSBI_CHECK(o.training_batch_size >= 1, who << ": training_batch_size is "
@@ -110,7 +93,7 @@ double seconds_since(Clock::time_point start) {
 struct Pass {
   BatchLoader loader;
   Tensor losses;              // (losses_per_batch(size),)
-  std::vector<Tensor> slots;  // (1,) views of the run's sums, one per batch
+  std::vector<Tensor> slots;  // () views of the run's sums, one per batch
 
   Pass(const std::vector<int64_t>& pool, const TrainOptions& o, const SimulationData& data,
        const TrainableEstimator& e)
@@ -142,11 +125,10 @@ class TrainingRun {
         grad_(Tensor::full(train_.losses.shape(), 1.0f / static_cast<float>(train_.losses.numel()),
                            data.device)),
         sums_(Tensor::zeros({train_.loader.count() + val_.loader.count()}, data.device)) {
-    for (int64_t k = 0; k < train_.loader.count(); ++k)
-      train_.slots.push_back(sums_.slice_rows(k, k + 1));
+    for (int64_t k = 0; k < train_.loader.count(); ++k) train_.slots.push_back(sums_[k]);
     for (int64_t k = 0; k < val_.loader.count(); ++k) {
       const int64_t i = train_.loader.count() + k;
-      val_.slots.push_back(sums_.slice_rows(i, i + 1));
+      val_.slots.push_back(sums_[i]);
     }
   }
 
@@ -221,7 +203,8 @@ class TrainingRun {
     for (int64_t k = 0; k < pass.loader.count(); ++k) {
       if (training) s_.optimizer->zero_grad();
       e_.batch_loss(pass.loader.theta(k), pass.loader.x(k), pass.losses, training, g_);
-      sum_losses_into(pass.losses, pass.slots[static_cast<size_t>(k)]);
+      // The batch's loss sum stays on the device, in a fixed-order reduction.
+      sum(pass.losses, 0, pass.slots[static_cast<size_t>(k)]);
       if (!training) continue;
       e_.backward(grad_);
       if (o_.clip_max_norm > 0) clip_grad_norm_on_device(e_.gradients(), o_.clip_max_norm);

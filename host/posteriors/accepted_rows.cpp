@@ -10,50 +10,16 @@
 
 namespace cusbi::posteriors {
 
-DeviceInts::DeviceInts(int64_t n, Device device) : device_(device) {
-  if (device.is_cpu()) {
-    host_.assign(static_cast<size_t>(n), 0);
-    data_ = host_.data();
-  } else if (n > 0) {
-    data_ = static_cast<int64_t*>(
-        cuda::allocate(static_cast<std::size_t>(n) * sizeof(int64_t), device.index()));
-  }
-}
-
-DeviceInts::~DeviceInts() {
-  if (device_.is_cuda()) cuda::release(data_, device_.index());
-}
-
-void DeviceInts::upload(const std::vector<int64_t>& values) {
-  if (device_.is_cpu()) {
-    std::copy(values.begin(), values.end(), host_.begin());
-    return;
-  }
-  cuda::set_device(device_.index());
-  cuda::copy(data_, values.data(), values.size() * sizeof(int64_t), cuda::CopyKind::HostToDevice);
-}
-
-void DeviceInts::download(std::vector<int64_t>& values) const {
-  if (device_.is_cpu()) {
-    std::copy_n(host_.begin(), values.size(), values.begin());
-    return;
-  }
-  cuda::set_device(device_.index());
-  cuda::copy(values.data(), data_, values.size() * sizeof(int64_t), cuda::CopyKind::DeviceToHost);
-}
-
 AcceptedRows::AcceptedRows(int64_t capacity, int64_t observations, int64_t dim, bool keep,
                            Device device)
     : capacity_(capacity),
       observations_(observations),
       dim_(dim),
       device_(device),
-      target_(observations, device),
-      filled_(observations, device),
-      counts_(observations, device) {
+      target_(Tensor::zeros({observations}, DType::Int64, device)),
+      filled_(Tensor::zeros({observations}, DType::Int64, device)),
+      counts_(Tensor::zeros({observations}, DType::Int64, device)) {
   if (keep) store_ = Tensor::empty({capacity, observations, dim}, device);
-  if (device.is_cuda() && observations > 0)
-    filled_.upload(std::vector<int64_t>(static_cast<size_t>(observations), 0));
 }
 
 const std::vector<int64_t>& AcceptedRows::add(const Tensor& samples, const Tensor& mask,
@@ -64,21 +30,22 @@ const std::vector<int64_t>& AcceptedRows::add(const Tensor& samples, const Tenso
               "rejection sampling: a batch of samples "
                   << shape_str(samples.shape()) << " and support mask " << shape_str(mask.shape())
                   << " does not match " << cols << " observations of dimension " << dim_);
-  if (active != active_) {
-    target_.upload(active);
+  if (active != active_) {  // one upload when an observation has finished
+    target_.slice_rows(0, cols).copy_(Tensor::from(active, {cols}, Device::cpu()));
     active_ = active;
   }
-  host_counts_.resize(active.size());
   float* store = store_.defined() ? store_.data() : nullptr;
   if (device_.is_cpu()) {
-    cpu::select_accepted(m, cols, dim_, samples.data(), mask.data(), target_.data(), capacity_,
-                         observations_, filled_.data(), store, counts_.data());
+    cpu::select_accepted(m, cols, dim_, samples.data(), mask.data(), target_.data_as<int64_t>(),
+                         capacity_, observations_, filled_.data_as<int64_t>(), store,
+                         counts_.data_as<int64_t>());
   } else {
     cuda::set_device(device_.index());
-    cuda::select_accepted(m, cols, dim_, samples.data(), mask.data(), target_.data(), capacity_,
-                          observations_, filled_.data(), store, counts_.data());
+    cuda::select_accepted(m, cols, dim_, samples.data(), mask.data(), target_.data_as<int64_t>(),
+                          capacity_, observations_, filled_.data_as<int64_t>(), store,
+                          counts_.data_as<int64_t>());
   }
-  counts_.download(host_counts_);
+  host_counts_ = counts_.slice_rows(0, cols).to_vector_as<int64_t>();  // the batch's one read
   return host_counts_;
 }
 

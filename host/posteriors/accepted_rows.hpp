@@ -10,26 +10,6 @@
 
 namespace cusbi::posteriors {
 
-// int64 memory on a device (a std::vector on the CPU). Tensor holds floats only; this is the
-// one place rejection sampling keeps integers on the device, and the one to switch to a typed
-// Tensor once Tensor has a dtype.
-class DeviceInts {
- public:
-  DeviceInts(int64_t n, Device device);
-  ~DeviceInts();
-  DeviceInts(const DeviceInts&) = delete;
-  DeviceInts& operator=(const DeviceInts&) = delete;
-  int64_t* data() { return data_; }
-  // Host <-> device copies of the first values.size() elements (a host round-trip on a GPU).
-  void upload(const std::vector<int64_t>& values);
-  void download(std::vector<int64_t>& values) const;
-
- private:
-  Device device_;
-  std::vector<int64_t> host_;  // the memory on the CPU
-  int64_t* data_ = nullptr;
-};
-
 class AcceptedRows {
  public:
   // capacity: samples kept per observation (later ones are counted only); keep = false: count
@@ -48,9 +28,9 @@ class AcceptedRows {
  private:
   int64_t capacity_, observations_, dim_;
   Device device_;
-  Tensor store_;  // (capacity, observations, D), undefined when not kept
-  DeviceInts target_, filled_, counts_;
-  std::vector<int64_t> active_;  // what target_ holds
+  Tensor store_;                     // (capacity, observations, D), undefined when not kept
+  Tensor target_, filled_, counts_;  // Int64 (observations,) on the device
+  std::vector<int64_t> active_;      // what target_ holds
   std::vector<int64_t> host_counts_;
 };
 

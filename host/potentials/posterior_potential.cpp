@@ -85,4 +85,11 @@ std::pair<std::shared_ptr<Potential>, ThetaTransform> posterior_estimator_based_
   return {std::move(potential), std::move(transform)};
 }
 
+std::pair<std::shared_ptr<Potential>, ThetaTransform> posterior_estimator_based_potential(
+    const NeuralSplineFlow& flow, const Distribution& prior, const Tensor& x_o,
+    bool enable_transform) {
+  return posterior_estimator_based_potential(std::make_shared<NeuralSplineFlow>(flow.clone()),
+                                             prior, x_o, enable_transform);
+}
+
 }  // namespace cusbi

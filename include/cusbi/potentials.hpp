@@ -95,4 +95,14 @@ std::pair<std::shared_ptr<Potential>, ThetaTransform> likelihood_estimator_based
     std::shared_ptr<NeuralSplineFlow> flow, const Distribution& prior, const Tensor& x_o,
     bool enable_transform = true);
 
+// The same builders for a flow held by value, as sbi's tutorial writes them
+// (`likelihood_estimator_based_potential(density_estimator, prior, x_o)`): the potential keeps
+// a deep copy of the flow, so later training of `flow` does not change it (as build_posterior).
+std::pair<std::shared_ptr<Potential>, ThetaTransform> posterior_estimator_based_potential(
+    const NeuralSplineFlow& flow, const Distribution& prior, const Tensor& x_o,
+    bool enable_transform = true);
+std::pair<std::shared_ptr<Potential>, ThetaTransform> likelihood_estimator_based_potential(
+    const NeuralSplineFlow& flow, const Distribution& prior, const Tensor& x_o,
+    bool enable_transform = true);
+
 }  // namespace cusbi

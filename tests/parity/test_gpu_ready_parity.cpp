@@ -92,9 +92,9 @@ TEST(GpuReadyParity, DeviceSelectMatchesTheCpuTwin) {
   std::vector<int64_t> filled_c = {0, 0, 0, 0};
   std::vector<float> store_c(capacity * observations * dim, 0.0f);
   Tensor store_g = Tensor::zeros({capacity, observations, dim}, gpu);
-  posteriors::DeviceInts target_g(cols, gpu), filled_g(observations, gpu), counts_g(cols, gpu);
-  target_g.upload(target);
-  filled_g.upload(filled_c);
+  const Tensor target_g = Tensor::from(target, {cols}, gpu);
+  Tensor filled_g = Tensor::from(filled_c, {observations}, gpu);
+  Tensor counts_g = Tensor::zeros({cols}, DType::Int64, gpu);
   for (float p : {0.3f, 0.9f}) {  // acceptance probability of each batch
     SCOPED_TRACE(p);
     const Tensor samples = randn({m, cols, dim}, Device::cpu(), &g);
@@ -106,13 +106,11 @@ TEST(GpuReadyParity, DeviceSelectMatchesTheCpuTwin) {
                          observations, filled_c.data(), store_c.data(), counts_c.data());
     const Tensor samples_g = samples.to(gpu), accept_g = Tensor::from(accept, {m, cols}, gpu);
     cuda::set_device(gpu.index());
-    cuda::select_accepted(m, cols, dim, samples_g.data(), accept_g.data(), target_g.data(),
-                          capacity, observations, filled_g.data(), store_g.data(), counts_g.data());
-    std::vector<int64_t> counts(cols), filled(observations);
-    counts_g.download(counts);
-    filled_g.download(filled);
-    EXPECT_EQ(counts, counts_c);
-    EXPECT_EQ(filled, filled_c);
+    cuda::select_accepted(m, cols, dim, samples_g.data(), accept_g.data(),
+                          target_g.data_as<int64_t>(), capacity, observations,
+                          filled_g.data_as<int64_t>(), store_g.data(), counts_g.data_as<int64_t>());
+    EXPECT_EQ(counts_g.to_vector_as<int64_t>(), counts_c);
+    EXPECT_EQ(filled_g.to_vector_as<int64_t>(), filled_c);
     EXPECT_EQ(store_g.to_vector(), store_c);
   }
   EXPECT_GE(filled_c[0], capacity);  // the store did fill up (the overshoot path ran)

@@ -262,6 +262,23 @@ TEST(LikelihoodPotential, IsTheSumOverTrialsOfLogQPlusThePrior) {
   EXPECT_EQ(detail::allocation_count(), before) << "a second call at the same batch";
 }
 
+TEST(Potentials, BuildersTakingAFlowByValueKeepTheirOwnCopy) {
+  auto flow = gaussian_flow(2, 3, 0.2f, 0.9f);
+  const BoxUniform prior(-2.0f, 2.0f, 2, kCpu);
+  auto [shared, tf_shared] = posterior_estimator_based_potential(flow, prior, row3());
+  auto [copied, tf_copied] = posterior_estimator_based_potential(*flow, prior, row3());
+  const Tensor theta = box_theta();
+  const std::vector<float> before = (*shared)(theta).to_vector();
+  EXPECT_EQ((*copied)(theta).to_vector(), before);  // the same flow, the same program: same bits
+  Tensor p = flow->parameters();
+  p.copy_(p + 0.5f);  // "later training" of the caller's flow
+  EXPECT_NE((*shared)(theta).to_vector(), before) << "the shared potential sees the new weights";
+  EXPECT_EQ((*copied)(theta).to_vector(), before) << "the copy must not";
+  auto [lik, tf_lik] = likelihood_estimator_based_potential(*flow, BoxUniform(-2.0f, 2.0f, 3, kCpu),
+                                                             Tensor::from({0.1f, 0.2f}, {1, 2}, kCpu));
+  EXPECT_EQ(lik->dim(), 3);
+}
+
 TEST(Potentials, ErrorsNameTheProblem) {
   auto flow = gaussian_flow(2, 3, 0.2f, 0.9f);
   const BoxUniform prior(-2.0f, 2.0f, 2, kCpu);
