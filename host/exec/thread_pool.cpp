@@ -138,7 +138,7 @@ ThreadPool& ThreadPool::instance() {
 void ThreadPool::run(int64_t parts, int helpers, Task task, void* context) {
   State& s = *s_;
   std::unique_lock<std::mutex> lock(s.submit, std::try_to_lock);
-  if (!lock.owns_lock() || parts > kMaxParts || helpers <= 0 || in_parallel_job()) {
+  if (!lock.owns_lock() || parts > kMaxJobParts || helpers <= 0 || in_parallel_job()) {
     struct Depth {
       Depth() { ++t_job_depth; }
       ~Depth() { --t_job_depth; }

@@ -32,11 +32,12 @@ class ThreadPool {
 
   // Runs task(context, part) for every part in [0, parts), on the caller and on up to
   // `helpers` workers, and returns when all have run. An exception thrown by a part is
-  // rethrown here (the first one; the remaining parts still run). A second thread submitting
-  // while a job runs, or more than kMaxParts parts, runs its parts inline instead.
+  // rethrown here (the first one; in the pool the remaining parts still run). A second thread
+  // submitting while a job runs, or more than kMaxJobParts parts, runs its parts inline instead
+  // (there an exception stops the loop).
   void run(int64_t parts, int helpers, Task task, void* context);
 
-  static constexpr int64_t kMaxParts = 0xFFFF;  // the part fields of the job word are 16 bits
+  static constexpr int64_t kMaxJobParts = 0xFFFF;  // the part fields of the job word are 16 bits
   static constexpr int kMaxWorkers = 63;
 
   // Test hooks: a stalled worker wakes for jobs but does not claim parts until released (a
@@ -61,7 +62,7 @@ template <class F>
 void parallel_for(int64_t count, bool parallel, F&& f) {
   if (count <= 0) return;
   int helpers = 0;
-  if (parallel && count > 1 && count <= ThreadPool::kMaxParts && !in_parallel_job()) {
+  if (parallel && count > 1 && count <= ThreadPool::kMaxJobParts && !in_parallel_job()) {
     const int64_t threads = max_threads();
     helpers = static_cast<int>(std::min<int64_t>(threads, count) - 1);
   }
