@@ -37,9 +37,13 @@ measure() {
 printf 'cores %d, our threads %d, %ss per measurement, load before: %s\n' "$cores" "$threads" \
   "$secs" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-32s %6s %10s %9s %11s\n' benchmark busy ms/step slowdown fair-share
-for case in 'train_step/cpu/batch:200/transforms:5/real_time' \
-            'loss_backward/cpu/batch:200/transforms:5/real_time' \
-            'train_step/cpu/batch:10000/transforms:5/real_time'; do
+# CASES overrides the benchmarks (space-separated bench_flow names; older builds have no
+# train_step: CASES='loss_backward/cpu/batch:200/transforms:5/real_time ...').
+cases=${CASES:-'train_step/cpu/batch:200/transforms:5/real_time
+  loss_backward/cpu/batch:200/transforms:5/real_time
+  train_step/cpu/batch:10000/transforms:5/real_time
+  loss_backward/cpu/batch:10000/transforms:5/real_time'}
+for case in $cases; do
   filter="^${case}\$"
   alone=""
   for n in 0 2 4; do
