@@ -63,8 +63,9 @@ struct NeuralSplineFlow::Impl {
   ParameterSet params;
   std::unique_ptr<flows::NsfProgram<CudaFlowExec>> gpu;
   Tensor inference_ws, training_ws;
-  Tensor gradient_ws;  // GPU: backward's input and condition gradients
+  Tensor gradient_ws;          // GPU: backward's input and condition gradients
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
+  Shape training_shape;        // the last loss's shape
   bool check_training_inputs = true;
 
   // The CPU's row parts (host/flows/nsf_cpu_parts.hpp): programs, offsets, partials.
@@ -76,14 +77,14 @@ struct NeuralSplineFlow::Impl {
     const int64_t rows = r.samples * r.batch;
     const flows::NsfPointers<float> p = pointers();
     if (device.is_cpu()) {
-      parts->for_inference(rows, inference_ws, [&](int64_t r0, int64_t n, auto& program,
-                                                   auto& ex, float* ws) {
-        kern::RowMap im = r.input, cm = r.condition;
-        im.first += r0;
-        cm.first += r0;
-        program.log_prob(ex, p, ws, n, im, input.data(), cm, condition.data(),
-                         out ? out + r0 : nullptr, z ? z + r0 * D : nullptr);
-      });
+      parts->for_inference(rows, inference_ws,
+                           [&](int64_t r0, int64_t n, auto& program, auto& ex, float* ws) {
+                             kern::RowMap im = r.input, cm = r.condition;
+                             im.first += r0;
+                             cm.first += r0;
+                             program.log_prob(ex, p, ws, n, im, input.data(), cm, condition.data(),
+                                              out ? out + r0 : nullptr, z ? z + r0 * D : nullptr);
+                           });
       return;
     }
     reserve_gpu(inference_ws, rows, false);
@@ -98,13 +99,13 @@ struct NeuralSplineFlow::Impl {
     const int64_t rows = r.samples * r.batch;
     const flows::NsfPointers<float> p = pointers();
     if (device.is_cpu()) {
-      parts->for_inference(rows, inference_ws, [&](int64_t r0, int64_t n, auto& program,
-                                                   auto& ex, float* ws) {
-        kern::RowMap nm = r.noise, cm = r.condition;
-        nm.first += r0;
-        cm.first += r0;
-        program.sample(ex, p, ws, n, nm, noise.data(), cm, condition.data(), out + r0 * D);
-      });
+      parts->for_inference(
+          rows, inference_ws, [&](int64_t r0, int64_t n, auto& program, auto& ex, float* ws) {
+            kern::RowMap nm = r.noise, cm = r.condition;
+            nm.first += r0;
+            cm.first += r0;
+            program.sample(ex, p, ws, n, nm, noise.data(), cm, condition.data(), out + r0 * D);
+          });
       return;
     }
     reserve_gpu(inference_ws, rows, false);
@@ -191,8 +192,8 @@ void NeuralSplineFlow::to(Device device) {
 }
 
 Tensor NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition) {
-  CUSBI_CHECK(input.defined(), "NeuralSplineFlow.loss: input is undefined; pass (batch, D)");
-  Tensor out = Tensor::empty({input.size(0)}, impl_->device);
+  const flows::LossRows r = flows::loss_rows(input, condition, impl_->D, impl_->C, impl_->device);
+  Tensor out = Tensor::empty(r.out_shape, impl_->device);
   loss(input, condition, out);
   return out;
 }
@@ -200,10 +201,10 @@ Tensor NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition) {
 void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor& out) {
   Impl& m = *impl_;
   const flows::LossRows r = flows::loss_rows(input, condition, m.D, m.C, m.device);
-  CUSBI_CHECK(out.defined() && out.shape() == Shape({r.rows}),
+  CUSBI_CHECK(out.defined() && out.shape() == r.out_shape,
               "NeuralSplineFlow.loss: out has shape "
-                  << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected ("
-                  << r.rows << ",)");
+                  << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected "
+                  << shape_str(r.out_shape));
   flows::check_on(out, m.device, "NeuralSplineFlow.loss", "out");
   if (m.check_training_inputs && m.device.is_cpu()) {  // on a GPU it would wait for the device
     check_finite(input, "NeuralSplineFlow.loss: input (training data)");
@@ -213,14 +214,14 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
   if (r.rows > 0 && m.device.is_cpu()) {
     const flows::NsfPointers<float> p = m.pointers();
     m.parts->prepare_training(r.rows, m.training_ws);
-    m.parts->for_training(r.rows, m.training_ws, [&](int64_t, int64_t r0, int64_t n,
-                                                     auto& program, auto& ex,
-                                float* ws) {
-      kern::RowMap im = r.input, cm = r.condition;
-      im.first += r0;
-      cm.first += r0;
-      program.loss(ex, p, ws, n, im, input.data(), cm, condition.data(), out.data() + r0);
-    });
+    m.parts->for_training(r.rows, m.training_ws,
+                          [&](int64_t, int64_t r0, int64_t n, auto& program, auto& ex, float* ws) {
+                            kern::RowMap im = r.input, cm = r.condition;
+                            im.first += r0;
+                            cm.first += r0;
+                            program.loss(ex, p, ws, n, im, input.data(), cm, condition.data(),
+                                         out.data() + r0);
+                          });
   } else if (r.rows > 0) {
     m.reserve_gpu(m.training_ws, r.rows, true);
     const flows::NsfPointers<float> p = m.pointers();
@@ -230,6 +231,7 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
     });
   }
   m.training_rows = r.rows;
+  m.training_shape = r.out_shape;
 }
 
 void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input,
@@ -239,10 +241,14 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input,
   CUSBI_CHECK(rows >= 0,
               "NeuralSplineFlow.backward: no loss to differentiate; call loss(input, "
               "condition) first (after to(), call it again)");
-  CUSBI_CHECK(grad_loss.defined() && grad_loss.dim() == 1 && grad_loss.size(0) == rows,
+  // The loss's own shape, or its entries flattened (rows in the same order either way).
+  CUSBI_CHECK(grad_loss.defined() && grad_loss.numel() == rows &&
+                  (grad_loss.dim() == 1 || grad_loss.shape() == m.training_shape),
               "NeuralSplineFlow.backward: grad_loss has shape "
                   << (grad_loss.defined() ? shape_str(grad_loss.shape()) : "undefined")
-                  << " but the last loss had batch " << rows << "; pass (" << rows << ",)");
+                  << " but the last loss had batch " << rows << " (shape "
+                  << shape_str(m.training_shape) << "); pass (" << rows << ",)"
+                  << (m.training_shape.size() > 1 ? " or " + shape_str(m.training_shape) : ""));
   flows::check_on(grad_loss, m.device, "NeuralSplineFlow.backward", "grad_loss");
   if (rows == 0) {
     if (grad_input) *grad_input = Tensor::zeros({0, m.D}, m.device);
@@ -269,8 +275,7 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input,
   });
   if (grad_input) *grad_input = m.gradient_ws.slice_rows(0, rows * m.D).reshape({rows, m.D});
   if (grad_condition)
-    *grad_condition =
-        m.gradient_ws.slice_rows(rows * m.D, rows * (m.D + m.C)).reshape({rows, m.C});
+    *grad_condition = m.gradient_ws.slice_rows(rows * m.D, rows * (m.D + m.C)).reshape({rows, m.C});
 }
 
 void NeuralSplineFlow::log_prob(const Tensor& input, const Tensor& condition, Tensor& out) {
