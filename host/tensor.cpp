@@ -10,6 +10,8 @@
 
 #include "cusbi/error.hpp"
 #include "host/allocation_counter.hpp"
+#include "host/cpu/runtime.hpp"
+#include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
 
 namespace cusbi {
@@ -291,13 +293,10 @@ Tensor& Tensor::fill_(float value) {
   CUSBI_CHECK(dtype_ == DType::Float32,
               "fill_ takes a float and needs a float32 tensor, this one is "
                   << dtype_name(dtype_) << "; use zero_() or copy_ from Tensor::from");
-  if (device().is_cpu()) {
-    float* p = data();
-    for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = value;
-  } else {
-    cuda::set_device(device().index());
+  if (ops::runs_on_cpu(device()))
+    cpu::fill(data(), numel(), value);
+  else
     cuda::fill(data(), numel(), value);
-  }
   return *this;
 }
 

@@ -1,15 +1,15 @@
 // BoxUniform (sbi.utils.BoxUniform): independent uniforms on [low, high). Bounds are checked
-// once at construction and their log-volume summed in double; each method then checks theta,
-// and one switch on the device runs the CPU row loop or the CUDA kernel over kernels/
-// distributions.h.
+// once at construction and their log-volume summed in double; each method then checks theta
+// and dispatches once to the CPU twin (host/cpu/distributions) or the CUDA entry point.
 #include <cmath>
 #include <sstream>
 
 #include "cusbi/distributions.hpp"
 #include "cusbi/error.hpp"
+#include "host/cpu/distributions.hpp"
 #include "host/distributions/dist_common.hpp"
+#include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
-#include "kernels/distributions.h"
 
 namespace cusbi {
 
@@ -85,18 +85,10 @@ Tensor BoxUniform::sample(const Shape& sample_shape, Generator* generator) const
   if (n == 0) return out;
   float* u = out.data();
   const float *lo = low_.data(), *hi = high_.data();
-  switch (device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(n / dim, dim, [&](int64_t r) {
-        for (int64_t d = 0; d < dim; ++d)
-          u[r * dim + d] = kern::box_from_uniform(u[r * dim + d], lo[d], hi[d]);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device().index());
-      cuda::box_from_uniform(u, lo, hi, n, dim);
-      break;
-  }
+  if (ops::runs_on_cpu(device()))
+    cpu::box_from_uniform(u, lo, hi, n, dim);
+  else
+    cuda::box_from_uniform(u, lo, hi, n, dim);
   return out;
 }
 
@@ -109,17 +101,10 @@ void BoxUniform::log_prob(const Tensor& theta, Tensor& out) const {
   if (rows == 0) return;
   const float *x = theta.data(), *lo = low_.data(), *hi = high_.data();
   float* o = out.data();
-  switch (device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim, [&](int64_t r) {
-        o[r] = kern::box_log_prob_row(x + r * dim, lo, hi, dim, log_volume_);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device().index());
-      cuda::box_log_prob(x, lo, hi, rows, dim, log_volume_, o);
-      break;
-  }
+  if (ops::runs_on_cpu(device()))
+    cpu::box_log_prob(x, lo, hi, rows, dim, log_volume_, o);
+  else
+    cuda::box_log_prob(x, lo, hi, rows, dim, log_volume_, o);
 }
 
 void BoxUniform::support_mask(const Tensor& theta, Tensor& out) const {
@@ -131,16 +116,10 @@ void BoxUniform::support_mask(const Tensor& theta, Tensor& out) const {
   if (rows == 0) return;
   const float *x = theta.data(), *lo = low_.data(), *hi = high_.data();
   float* o = out.data();
-  switch (device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim,
-                     [&](int64_t r) { o[r] = kern::box_support_row(x + r * dim, lo, hi, dim); });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device().index());
-      cuda::box_support_mask(x, lo, hi, rows, dim, o);
-      break;
-  }
+  if (ops::runs_on_cpu(device()))
+    cpu::box_support_mask(x, lo, hi, rows, dim, o);
+  else
+    cuda::box_support_mask(x, lo, hi, rows, dim, o);
 }
 
 // The density is constant on the box, so the gradient is 0 there; outside, log_prob is the

@@ -10,9 +10,10 @@
 
 #include "cusbi/distributions.hpp"
 #include "cusbi/error.hpp"
+#include "host/cpu/distributions.hpp"
 #include "host/distributions/dist_common.hpp"
+#include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
-#include "kernels/distributions.h"
 
 namespace cusbi {
 
@@ -176,17 +177,10 @@ Tensor MultivariateNormal::sample(const Shape& sample_shape, Generator* generato
   if (rows == 0) return out;
   const float *zp = z.data(), *mu = mean_.data(), *l = scale_tril_.data();
   float* o = out.data();
-  switch (device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim * dim, [&](int64_t r) {
-        kern::mvn_sample_row(zp + r * dim, mu, l, dim, o + r * dim);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device().index());
-      cuda::mvn_sample(zp, mu, l, rows, dim, o);
-      break;
-  }
+  if (ops::runs_on_cpu(device()))
+    cpu::mvn_sample(zp, mu, l, rows, dim, o);
+  else
+    cuda::mvn_sample(zp, mu, l, rows, dim, o);
   return out;
 }
 
@@ -201,17 +195,10 @@ void MultivariateNormal::log_prob(const Tensor& theta, Tensor& out) const {
   const double* inv_tril = as_doubles(inverse_factors_);
   const float log_normalizer = log_normalizer_;
   float* o = out.data();
-  switch (device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim * dim, [&](int64_t r) {
-        o[r] = kern::mvn_log_prob_row(x + r * dim, mu, inv_tril, dim, log_normalizer);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device().index());
-      cuda::mvn_log_prob(x, mu, inv_tril, rows, dim, log_normalizer, o);
-      break;
-  }
+  if (ops::runs_on_cpu(device()))
+    cpu::mvn_log_prob(x, mu, inv_tril, rows, dim, log_normalizer, o);
+  else
+    cuda::mvn_log_prob(x, mu, inv_tril, rows, dim, log_normalizer, o);
 }
 
 void MultivariateNormal::log_prob_gradient(const Tensor& theta, Tensor& grad) const {
@@ -224,17 +211,10 @@ void MultivariateNormal::log_prob_gradient(const Tensor& theta, Tensor& grad) co
   const float *x = theta.data(), *mu = mean_.data();
   const double* precision = as_doubles(inverse_factors_) + dim * dim;
   float* g = grad.data();
-  switch (device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim * dim, [&](int64_t r) {
-        kern::mvn_log_prob_gradient_row(x + r * dim, mu, precision, dim, g + r * dim);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device().index());
-      cuda::mvn_log_prob_gradient(x, mu, precision, rows, dim, g);
-      break;
-  }
+  if (ops::runs_on_cpu(device()))
+    cpu::mvn_log_prob_gradient(x, mu, precision, rows, dim, g);
+  else
+    cuda::mvn_log_prob_gradient(x, mu, precision, rows, dim, g);
 }
 
 void MultivariateNormal::support_mask(const Tensor& theta, Tensor& out) const {
@@ -246,15 +226,10 @@ void MultivariateNormal::support_mask(const Tensor& theta, Tensor& out) const {
   if (rows == 0) return;
   const float* x = theta.data();
   float* o = out.data();
-  switch (device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim, [&](int64_t r) { o[r] = kern::finite_row(x + r * dim, dim); });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device().index());
-      cuda::finite_rows_mask(x, rows, dim, o);
-      break;
-  }
+  if (ops::runs_on_cpu(device()))
+    cpu::finite_rows_mask(x, rows, dim, o);
+  else
+    cuda::finite_rows_mask(x, rows, dim, o);
 }
 
 Tensor MultivariateNormal::support_low() const {

@@ -1,14 +1,16 @@
 // ThetaTransform (sbi's mcmc_transform): a box prior gets torch's biject_to(interval), theta =
 // low + (high - low) sigmoid(z) with torch's clipping; an unbounded prior an affine z-score with
-// its mean and stddev. Each map is one elementwise pass (kernels/distributions.h) on the
-// transform's device; the log-determinant one pass per row.
+// its mean and stddev. Each map is one elementwise pass (kernels/distributions.h, run by
+// host/cpu/distributions or the CUDA entry point) on the transform's device; the
+// log-determinant one pass per row.
 #include <cmath>
 
 #include "cusbi/distributions.hpp"
 #include "cusbi/error.hpp"
+#include "host/cpu/distributions.hpp"
 #include "host/distributions/dist_common.hpp"
+#include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
-#include "kernels/distributions.h"
 
 namespace cusbi {
 
@@ -36,21 +38,10 @@ void apply_map(ThetaMap map, const Tensor& x, const Tensor& shift, const Tensor&
   if (n == 0) return;
   const float *in = x.data(), *sh = shift.data(), *sc = scale.data();
   float* o = out.data();
-  switch (x.device().type()) {
-    case DeviceType::CPU:
-      kern::visit_theta_map(map, [&](auto tag) {
-        dist::for_rows(n / dim, dim, [&](int64_t r) {
-          for (int64_t d = 0; d < dim; ++d)
-            o[r * dim + d] =
-                kern::apply_theta_map<decltype(tag)::value>(in[r * dim + d], sh[d], sc[d]);
-        });
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(x.device().index());
-      cuda::theta_map(map, in, sh, sc, n, dim, o);
-      break;
-  }
+  if (ops::runs_on_cpu(x.device()))
+    cpu::theta_map(map, in, sh, sc, n, dim, o);
+  else
+    cuda::theta_map(map, in, sh, sc, n, dim, o);
 }
 
 // x's shape without the last dimension (empty for a malformed x: the out= form reports it).
@@ -165,17 +156,10 @@ void ThetaTransform::inverse_log_abs_det_jacobian(const Tensor& z, Tensor& out) 
   const bool sigmoid_kind = kind_ == Kind::Sigmoid;
   const float *zp = z.data(), *sc = scale_.data();
   float* o = out.data();
-  switch (z.device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim, [&](int64_t r) {
-        o[r] = kern::theta_log_det_row(sigmoid_kind, zp + r * dim, sc, dim);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(z.device().index());
-      cuda::theta_log_det(sigmoid_kind, zp, sc, rows, dim, o);
-      break;
-  }
+  if (ops::runs_on_cpu(z.device()))
+    cpu::theta_log_det(sigmoid_kind, zp, sc, rows, dim, o);
+  else
+    cuda::theta_log_det(sigmoid_kind, zp, sc, rows, dim, o);
 }
 
 // in (..., D) on the transform's device (any D and device for the identity), out of in's shape.

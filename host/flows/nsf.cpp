@@ -83,6 +83,7 @@ struct NeuralSplineFlow::Impl {
   ParameterSet params;
   std::unique_ptr<NsfRunner> runner;
   int64_t training_rows = -1;  // rows of the last loss; -1: nothing to differentiate
+  Shape training_shape;        // the last loss's shape
   bool check_training_inputs = true;
 
   // log_prob / inverse_transform on any device: out (rows,) and z (rows, D) may be null.
@@ -189,8 +190,8 @@ void NeuralSplineFlow::to(Device device) {
 }
 
 Tensor NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition) {
-  CUSBI_CHECK(input.defined(), "NeuralSplineFlow.loss: input is undefined; pass (batch, D)");
-  Tensor out = Tensor::empty({input.size(0)}, impl_->device);
+  const flows::LossRows r = flows::loss_rows(input, condition, impl_->D, impl_->C, impl_->device);
+  Tensor out = Tensor::empty(r.out_shape, impl_->device);
   loss(input, condition, out);
   return out;
 }
@@ -198,10 +199,10 @@ Tensor NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition) {
 void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor& out) {
   Impl& m = *impl_;
   const flows::LossRows r = flows::loss_rows(input, condition, m.D, m.C, m.device);
-  CUSBI_CHECK(out.defined() && out.shape() == Shape({r.rows}),
+  CUSBI_CHECK(out.defined() && out.shape() == r.out_shape,
               "NeuralSplineFlow.loss: out has shape "
-                  << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected ("
-                  << r.rows << ",)");
+                  << (out.defined() ? shape_str(out.shape()) : "undefined") << ", expected "
+                  << shape_str(r.out_shape));
   flows::check_on(out, m.device, "NeuralSplineFlow.loss", "out");
   if (m.check_training_inputs && m.device.is_cpu()) {  // on a GPU it would wait for the device
     check_finite(input, "NeuralSplineFlow.loss: input (training data)");
@@ -221,6 +222,7 @@ void NeuralSplineFlow::loss(const Tensor& input, const Tensor& condition, Tensor
                   });
   }
   m.training_rows = r.rows;
+  m.training_shape = r.out_shape;
 }
 
 void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input,
@@ -230,10 +232,14 @@ void NeuralSplineFlow::backward(const Tensor& grad_loss, Tensor* grad_input,
   CUSBI_CHECK(rows >= 0,
               "NeuralSplineFlow.backward: no loss to differentiate; call loss(input, "
               "condition) first (after to(), call it again)");
-  CUSBI_CHECK(grad_loss.defined() && grad_loss.dim() == 1 && grad_loss.size(0) == rows,
+  // The loss's own shape, or its entries flattened (rows in the same order either way).
+  CUSBI_CHECK(grad_loss.defined() && grad_loss.numel() == rows &&
+                  (grad_loss.dim() == 1 || grad_loss.shape() == m.training_shape),
               "NeuralSplineFlow.backward: grad_loss has shape "
                   << (grad_loss.defined() ? shape_str(grad_loss.shape()) : "undefined")
-                  << " but the last loss had batch " << rows << "; pass (" << rows << ",)");
+                  << " but the last loss had batch " << rows << " (shape "
+                  << shape_str(m.training_shape) << "); pass (" << rows << ",)"
+                  << (m.training_shape.size() > 1 ? " or " + shape_str(m.training_shape) : ""));
   flows::check_on(grad_loss, m.device, "NeuralSplineFlow.backward", "grad_loss");
   if (rows == 0) {
     if (grad_input) *grad_input = Tensor::zeros({0, m.D}, m.device);

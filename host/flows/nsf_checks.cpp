@@ -62,27 +62,9 @@ void check_on(const Tensor& t, Device device, const char* who, const char* what)
                                         << "; move it with .to(" << device.str() << ")");
 }
 
-LossRows loss_rows(const Tensor& input, const Tensor& condition, int64_t D, int64_t C,
-                   Device device) {
-  const char* who = "NeuralSplineFlow.loss";
-  check_event(input, D, 2, 2, who, "input", "input", "(batch, D)");
-  check_event(condition, C, 2, 2, who, "condition", "condition", "(batch, C) or (1, C)");
-  const int64_t B = input.size(0), Bc = condition.size(0);
-  CUSBI_CHECK(Bc == B || Bc == 1, who << ": input has batch " << B << " but condition has " << Bc
-                                      << "; pass one condition row per input row, or one "
-                                         "row for all");
-  check_on(input, device, who, "input");
-  check_on(condition, device, who, "condition");
-  LossRows r;
-  r.rows = B;
-  r.input = {B > 0 ? B : 1, 0, 1};
-  r.condition = {B > 0 ? B : 1, 0, Bc == 1 ? 0 : 1};
-  return r;
-}
-
-LogProbRows log_prob_rows(const Tensor& input, const Tensor& condition, int64_t D, int64_t C,
-                          Device device) {
-  const char* who = "NeuralSplineFlow.log_prob";
+namespace {
+LogProbRows broadcast_rows(const Tensor& input, const Tensor& condition, int64_t D, int64_t C,
+                           Device device, const char* who) {
   check_event(input, D, 2, 3, who, "input", "input", "(samples, batch, D) or (batch, D)");
   check_event(condition, C, 2, 3, who, "condition", "condition",
               "(batch, C) or (samples, batch, C)");
@@ -102,6 +84,23 @@ LogProbRows log_prob_rows(const Tensor& input, const Tensor& condition, int64_t 
   r.input = {period, Bi, Bi == 1 ? 0 : 1};
   r.condition = {period, Sc == 1 ? 0 : Bc, Bc == 1 ? 0 : 1};
   return r;
+}
+}  // namespace
+
+LossRows loss_rows(const Tensor& input, const Tensor& condition, int64_t D, int64_t C,
+                   Device device) {
+  const LogProbRows b = broadcast_rows(input, condition, D, C, device, "NeuralSplineFlow.loss");
+  LossRows r;
+  r.rows = b.samples * b.batch;
+  r.out_shape = input.dim() == 3 ? Shape{b.samples, b.batch} : Shape{b.batch};
+  r.input = b.input;
+  r.condition = b.condition;
+  return r;
+}
+
+LogProbRows log_prob_rows(const Tensor& input, const Tensor& condition, int64_t D, int64_t C,
+                          Device device) {
+  return broadcast_rows(input, condition, D, C, device, "NeuralSplineFlow.log_prob");
 }
 
 SampleRows noise_rows(const Tensor& noise, const Tensor& condition, int64_t D, int64_t C,

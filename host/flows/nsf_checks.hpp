@@ -15,9 +15,11 @@ void check_nsf_options(int64_t input_features, int64_t condition_features, const
 void check_zscore(const Standardize& z, int64_t features, const char* side);
 void check_on(const Tensor& t, Device device, const char* who, const char* what);
 
-// loss: input (B, D), condition (B, C) or (1, C).
+// loss: log_prob's shapes and broadcasting; out (B,) for 2-D input, (S, B) for 3-D input,
+// the rows in the same flat order s * B + b.
 struct LossRows {
   int64_t rows = 0;
+  Shape out_shape;
   kern::RowMap input, condition;
 };
 LossRows loss_rows(const Tensor& input, const Tensor& condition, int64_t D, int64_t C,

@@ -5,8 +5,9 @@
 namespace cusbi::potentials {
 
 void FlowInputGradient::operator()(NeuralSplineFlow& flow, const Tensor& input,
-                                   const Tensor& condition, Tensor& neg_log_q, Tensor& grad) {
-  const int64_t rows = input.size(0);
+                                   const Tensor& condition, Tensor& neg_log_q, Tensor& grad,
+                                   Wrt wrt) {
+  const int64_t rows = neg_log_q.numel();
   const Device device = flow.device();
   if (!ones_.defined() || ones_.numel() < rows || ones_.device() != device)
     ones_ = Tensor::ones({rows}, device);  // grows only; every entry stays 1
@@ -19,7 +20,11 @@ void FlowInputGradient::operator()(NeuralSplineFlow& flow, const Tensor& input,
   saved_gradients_.copy_(gradients);
   Tensor restore = gradients;
   try {
-    flow.backward(ones_.slice_rows(0, rows), &grad);
+    if (wrt == Wrt::Input) {
+      flow.backward(ones_.slice_rows(0, rows), &grad);
+    } else {
+      flow.backward(ones_.slice_rows(0, rows), nullptr, &grad);
+    }
   } catch (...) {
     restore.copy_(saved_gradients_);
     throw;

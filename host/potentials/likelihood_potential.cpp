@@ -1,9 +1,12 @@
 // sbi's LikelihoodBasedPotential (NLE) in iid mode: for x_o (T, C) and theta (M, D), the flow
 // evaluates log q(x_j | theta_i) for all T x M pairs in one log_prob call (x viewed as (T, 1, C)
 // broadcast against the condition theta (M, D), as sbi expands it), summed over trials, plus
-// the prior's log-density (-inf outside a box, as sbi relies on).
+// the prior's log-density (-inf outside a box, as sbi relies on). The gradient runs the same
+// T x M pairs through the flow's loss and its backward with respect to the condition (theta),
+// sums the T gradient rows of each theta with the fixed-order reduction, and adds the prior's.
 #include "cusbi/error.hpp"
 #include "cusbi/potentials.hpp"
+#include "host/potentials/flow_input_gradient.hpp"
 #include "host/potentials/potential_support.hpp"
 
 namespace cusbi {
@@ -19,8 +22,8 @@ class LikelihoodPotential final : public Potential {
 
   int64_t dim() const override { return flow_->condition_features(); }
   Device device() const override { return flow_->device(); }
-  // Needs the flow's gradient w.r.t. its condition, which it does not provide yet.
-  bool has_gradient() const override { return false; }
+  // Through the flow's gradient w.r.t. its condition (theta).
+  bool has_gradient() const override { return true; }
   const Tensor& x() const override { return x_; }
 
   void set_x(const Tensor& x_o) override {
@@ -29,13 +32,7 @@ class LikelihoodPotential final : public Potential {
   }
 
   void evaluate(const Tensor& theta, Tensor& out) override {
-    CUSBI_CHECK(x_.defined(), kWhere << ": no observation; call set_x(x_o) first");
-    CUSBI_CHECK(flow_->device() == prior_->device(),
-                kWhere << ": the flow moved to " << flow_->device().str()
-                       << " after the potential was built on " << prior_->device().str()
-                       << "; build the potential again");
-    const int64_t m = potentials::check_theta(theta, dim(), device(), kWhere);
-    potentials::check_buffer(out, {m}, device(), kWhere, "out");
+    const int64_t m = check(theta, out);
     Tensor log_likelihood = potentials::workspace(log_likelihood_, {x_.size(0), m}, device());
     flow_->log_prob(trials_, theta, log_likelihood);  // (T, M)
     Tensor prior = potentials::workspace(prior_log_prob_, {m}, device());
@@ -43,17 +40,48 @@ class LikelihoodPotential final : public Potential {
     potentials::sum_trials(log_likelihood, prior, out);
   }
 
-  void evaluate_with_gradient(const Tensor&, Tensor&, Tensor&) override {
-    CUSBI_FAIL(kWhere << ": no gradient: the flow cannot differentiate its condition (theta) "
-                         "yet; use a gradient-free sampler (slice sampling) or evaluate()");
+  void evaluate_with_gradient(const Tensor& theta, Tensor& out, Tensor& grad) override {
+    const int64_t m = check(theta, out), d = dim(), trials = x_.size(0);
+    potentials::check_buffer(grad, theta.shape(), device(), kWhere, "grad");
+    Tensor neg_log_q = potentials::workspace(log_likelihood_, {trials, m}, device());
+    Tensor pair_grad;  // (T M, D): d(-log q(x_j | theta_i)) / d theta_i, row j M + i
+    flow_gradient_(*flow_, trials_, theta, neg_log_q, pair_grad,
+                   potentials::FlowInputGradient::Wrt::Condition);
+    Tensor prior = potentials::workspace(prior_log_prob_, {m}, device());
+    prior_->log_prob(theta, prior);
+    sum(neg_log_q, 0, out);  // sum_j -log q, in trial order
+    sub(prior, out, out);
+    Tensor flat_grad = grad.reshape({m * d});
+    sum(pair_grad.reshape({trials, m * d}), 0, flat_grad);
+    Tensor prior_grad = potentials::workspace(prior_gradient_, {m, d}, device());
+    prior_->log_prob_gradient(theta, prior_grad);
+    sub(prior_grad, grad, grad);
+    // Outside the prior's support the potential is a constant -inf: gradient 0 there, as
+    // torch.where in sbi's MAP (a box's log_prob_gradient is 0, the flow's term is not).
+    Tensor mask = potentials::workspace(mask_, {m}, device());
+    prior_->support_mask(theta, mask);
+    where(mask.reshape({m, 1}), grad, 0.0f, grad);
   }
 
  private:
+  int64_t check(const Tensor& theta, const Tensor& out) const {
+    CUSBI_CHECK(x_.defined(), kWhere << ": no observation; call set_x(x_o) first");
+    CUSBI_CHECK(flow_->device() == prior_->device(),
+                kWhere << ": the flow moved to " << flow_->device().str()
+                       << " after the potential was built on " << prior_->device().str()
+                       << "; build the potential again");
+    const int64_t m = potentials::check_theta(theta, dim(), device(), kWhere);
+    potentials::check_buffer(out, {m}, device(), kWhere, "out");
+    return m;
+  }
+
   std::shared_ptr<NeuralSplineFlow> flow_;
   std::unique_ptr<Distribution> prior_;     // on the flow's device
   Tensor x_;                                // (T, C)
   Tensor trials_;                           // x_ viewed as (T, 1, C)
   Tensor log_likelihood_, prior_log_prob_;  // grow-only (T, M) and (M,)
+  Tensor prior_gradient_, mask_;            // grow-only (M, D) and (M,)
+  potentials::FlowInputGradient flow_gradient_;
 };
 
 }  // namespace

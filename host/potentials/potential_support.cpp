@@ -1,13 +1,13 @@
 // Checks, workspaces and composition steps shared by the potentials. The steps dispatch on the
-// device once and run the per-row / per-element math of kernels/distributions.h, so CPU and GPU
-// compose a potential alike.
+// device once, to the CPU twin (host/cpu/distributions) or the CUDA entry point, both over the
+// per-row / per-element math of kernels/distributions.h, so CPU and GPU compose a potential alike.
 #include "host/potentials/potential_support.hpp"
 
 #include "cusbi/error.hpp"
+#include "host/cpu/distributions.hpp"
 #include "host/distributions/dist_common.hpp"
 #include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
-#include "kernels/distributions.h"
 
 namespace cusbi::potentials {
 
@@ -62,18 +62,10 @@ void support_select(const Tensor& mask, float sign, Tensor& value, const Tensor*
   float* v = value.data();
   const float* gi = grad_out ? grad_in->data() : nullptr;
   float* go = grad_out ? grad_out->data() : nullptr;
-  switch (value.device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(rows, dim + 1, [&](int64_t r) {
-        kern::support_select_row(m[r], sign, dim, v + r, gi ? gi + r * dim : nullptr,
-                                 go ? go + r * dim : nullptr);
-      });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(value.device().index());
-      cuda::support_select(m, rows, dim, sign, v, gi, go);
-      break;
-  }
+  if (ops::runs_on_cpu(value.device()))
+    cpu::support_select(m, rows, dim, sign, v, gi, go);
+  else
+    cuda::support_select(m, rows, dim, sign, v, gi, go);
 }
 
 void sum_trials(const Tensor& log_likelihood, const Tensor& prior, Tensor& out) {
@@ -81,16 +73,10 @@ void sum_trials(const Tensor& log_likelihood, const Tensor& prior, Tensor& out) 
   if (cols == 0) return;
   const float *ll = log_likelihood.data(), *p = prior.data();
   float* o = out.data();
-  switch (out.device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(cols, trials,
-                     [&](int64_t c) { o[c] = kern::sum_trials_column(ll, trials, cols, c, p[c]); });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(out.device().index());
-      cuda::sum_trials(ll, trials, cols, p, o);
-      break;
-  }
+  if (ops::runs_on_cpu(out.device()))
+    cpu::sum_trials(ll, trials, cols, p, o);
+  else
+    cuda::sum_trials(ll, trials, cols, p, o);
 }
 
 void scaled_fma(const Tensor& a, const Tensor* b, const Tensor* c, float sign, Tensor& out) {
@@ -98,16 +84,10 @@ void scaled_fma(const Tensor& a, const Tensor* b, const Tensor* c, float sign, T
   if (n == 0) return;
   const float *ap = a.data(), *bp = b ? b->data() : nullptr, *cp = c ? c->data() : nullptr;
   float* o = out.data();
-  switch (out.device().type()) {
-    case DeviceType::CPU:
-      dist::for_rows(n, 1,
-                     [&](int64_t i) { o[i] = kern::scaled_fma_element(ap, bp, cp, sign, i); });
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(out.device().index());
-      cuda::scaled_fma(ap, bp, cp, sign, n, o);
-      break;
-  }
+  if (ops::runs_on_cpu(out.device()))
+    cpu::scaled_fma(ap, bp, cp, sign, n, o);
+  else
+    cuda::scaled_fma(ap, bp, cp, sign, n, o);
 }
 
 }  // namespace cusbi::potentials

@@ -64,20 +64,23 @@ class NeuralSplineFlow {
   void to(Device device);
 
   // Training: per-sample negative log-density -log q(input | condition), (B,), for input
-  // (B, D) and condition (B, C) or (1, C). On the CPU it throws if either holds NaN or +-inf.
+  // (B, D) and condition (B, C) or (1, C). Any of log_prob's shapes and broadcasting are taken
+  // too (input (S, B, D) gives (S, B), rows in log_prob's order): NLE's potential gradient runs
+  // its trials x thetas pairs this way. On the CPU it throws if either holds NaN or +-inf.
   // On a GPU it does not look (that would make the host wait for the device every step, and a
   // step could not be captured as a CUDA graph): check data once where it enters, as the
   // trainers do at append_simulations, or with all_finite() in a custom loop; a non-finite
   // input shows as a non-finite loss. The flow keeps what backward needs until the next loss
   // (log_prob and sample use a workspace of their own).
   Tensor loss(const Tensor& input, const Tensor& condition);
-  // As loss, writing into a preallocated out (B,): a steady-state training step then allocates
-  // nothing.
+  // As loss, writing into a preallocated out of loss's shape ((B,) or (S, B)): a steady-state
+  // training step then allocates nothing.
   void loss(const Tensor& input, const Tensor& condition, Tensor& out);
   // Whether loss() checks its inputs for NaN/Inf on the CPU (on by default; never on a GPU). A
   // trainer that checked its data once at intake turns it off.
   void set_check_training_inputs(bool check);
-  // grad_loss (B,) for the last loss(): accumulates parameter gradients (zero them with
+  // grad_loss for the last loss(), (B,) (or the loss's (S, B), or its S B entries flattened,
+  // with B then meaning S B below): accumulates parameter gradients (zero them with
   // zero_grad). When grad_input is non-null it is set to the gradient w.r.t. the input (B, D);
   // when grad_condition is non-null, to the gradient w.r.t. the condition (B, C), through the
   // conditioner networks and the condition's z-scoring (NLE's potential differentiates with

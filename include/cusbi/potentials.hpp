@@ -79,9 +79,9 @@ class TransformedPotential final : public Potential {
 // sbi's posterior_estimator_based_potential for NPE (spec mcmc_nre.md §4.3): log q(theta | x_o),
 // -inf outside the prior's support (an explicit support check, as sbi), for one observation
 // x_o (C,) or (1, C) (undefined: set it later with set_x). The gradient comes from the flow's
-// backward; it leaves the flow's parameter gradients as they were. (The flow's loss checks its
-// inputs for NaN / inf unless set_check_training_inputs(false), as trainers set it; with the
-// check on, each gradient call synchronises once.) The theta transform is
+// backward; it leaves the flow's parameter gradients as they were (on the GPU the flow's loss
+// does not check its inputs, so a gradient call never waits for the device). The theta
+// transform is
 // ThetaTransform::for_prior(prior, enable_transform) on the flow's device.
 std::pair<std::shared_ptr<Potential>, ThetaTransform> posterior_estimator_based_potential(
     std::shared_ptr<NeuralSplineFlow> flow, const Distribution& prior, const Tensor& x_o,
@@ -89,8 +89,9 @@ std::pair<std::shared_ptr<Potential>, ThetaTransform> posterior_estimator_based_
 
 // sbi's likelihood_estimator_based_potential for NLE (spec mcmc_nre.md §4.1): x_o (n_trials, C)
 // are iid trials, and the potential is sum_j log q(x_j | theta) + log prior(theta) (-inf outside
-// a box prior, through its log_prob). The flow's input is x and its condition theta. No gradient
-// yet (has_gradient() is false).
+// a box prior, through its log_prob). The flow's input is x and its condition theta. The gradient
+// with respect to theta comes from the flow's backward with respect to its condition, summed
+// over the trials, plus the prior's log_prob_gradient; 0 outside the prior's support.
 std::pair<std::shared_ptr<Potential>, ThetaTransform> likelihood_estimator_based_potential(
     std::shared_ptr<NeuralSplineFlow> flow, const Distribution& prior, const Tensor& x_o,
     bool enable_transform = true);

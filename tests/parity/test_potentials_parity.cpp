@@ -81,6 +81,13 @@ TEST(PotentialsParity, LikelihoodPotentialMatchesTheCpu) {
     const Tensor theta = uniform({m, 2}, -2.5f, 2.5f, kCpu, &g);
     // Five trials summed: 1e-4 relative as for one flow value.
     EXPECT_TRUE(all_close((*pg)(theta.to(cuda)).to(kCpu), (*pc)(theta), 1e-4, 1e-4)) << m;
+    Tensor oc = Tensor::empty({m}, kCpu), og = Tensor::empty({m}, cuda);
+    Tensor gc = Tensor::empty({m, 2}, kCpu), gg = Tensor::empty({m, 2}, cuda);
+    pc->evaluate_with_gradient(theta, oc, gc);
+    pg->evaluate_with_gradient(theta.to(cuda), og, gg);
+    // The condition gradient's parity bound (tests/parity/test_nsf_parity.cpp), five trials.
+    EXPECT_TRUE(all_close(og.to(kCpu), oc, 1e-4, 1e-4)) << m;
+    EXPECT_TRUE(all_close(gg.to(kCpu), gc, 1e-3, 1e-3)) << m;
   }
 }
 

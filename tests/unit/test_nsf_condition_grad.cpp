@@ -99,5 +99,29 @@ TEST(NsfConditionGrad, AskingForItChangesNoOtherGradient) {
   EXPECT_EQ(gc.shape(), Shape({40, 2}));
 }
 
+TEST(NsfConditionGrad, LossTakesLogProbsShapes) {
+  Generator g(14);
+  NeuralSplineFlow flow = make_flow(2, 3, g);
+  const Tensor in = randn({4, 1, 2}, Device::cpu(), &g);  // 4 trials, broadcast over the batch
+  const Tensor cond = randn({5, 3}, Device::cpu(), &g);   // 5 conditions
+  const Tensor loss = flow.loss(in, cond);
+  ASSERT_EQ(loss.shape(), Shape({4, 5}));
+  const std::vector<float> l = loss.to_vector(), lp = flow.log_prob(in, cond).to_vector();
+  // The training and the inference programs run the same float math on the CPU, except that
+  // inference works in blocks and may block its GEMMs differently: 1e-6 relative.
+  for (size_t i = 0; i < l.size(); ++i) EXPECT_NEAR(l[i], -lp[i], 1e-6 * (1.0 + std::fabs(lp[i])));
+  Tensor gc;
+  flow.backward(Tensor::ones({4, 5}, Device::cpu()), nullptr, &gc);  // the loss's own shape
+  EXPECT_EQ(gc.shape(), Shape({20, 3}));
+  flow.loss(in, cond);
+  Tensor flat;
+  flow.backward(Tensor::ones({20}, Device::cpu()), nullptr, &flat);  // or flattened
+  EXPECT_EQ(flat.to_vector(), gc.to_vector());
+  EXPECT_TRUE(testing::contains(testing::error_of([&] {
+                                  flow.backward(Tensor::ones({5, 4}, Device::cpu()));
+                                }),
+                                "(4, 5)"));
+}
+
 }  // namespace
 }  // namespace cusbi

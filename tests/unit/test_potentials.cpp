@@ -236,7 +236,7 @@ TEST(LikelihoodPotential, IsTheSumOverTrialsOfLogQPlusThePrior) {
   auto [potential, transform] =
       likelihood_estimator_based_potential(flow, prior, Tensor::from(xs, {3, 3}, kCpu));
   EXPECT_EQ(potential->dim(), 2);
-  EXPECT_FALSE(potential->has_gradient());
+  EXPECT_TRUE(potential->has_gradient());
   const Tensor theta = box_theta();
   const std::vector<float> lp = prior.log_prob(theta).to_vector();
   std::vector<double> sum(6, 0.0);
@@ -253,13 +253,66 @@ TEST(LikelihoodPotential, IsTheSumOverTrialsOfLogQPlusThePrior) {
   EXPECT_TRUE(all_close((*potential)(theta).to_vector(), expected, 0, 1e-6));
   EXPECT_EQ((*potential)(theta).to_vector()[4], -kInf);
 
-  Tensor out = Tensor::empty({6}, kCpu), grad = Tensor::empty({6, 2}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { potential->evaluate_with_gradient(theta, out, grad); }),
-                       "no gradient"));
+  Tensor out = Tensor::empty({6}, kCpu);
   potential->evaluate(theta, out);
   const int64_t before = detail::allocation_count();
   potential->evaluate(theta, out);
   EXPECT_EQ(detail::allocation_count(), before) << "a second call at the same batch";
+}
+
+// The gradient w.r.t. theta: per trial, the flow's own condition gradient (its backward is
+// gradchecked in double in tests/gradcheck), summed over the trials, plus the prior's; 0
+// outside the support. The flow's parameter gradients are left as they were.
+TEST(LikelihoodPotential, GradientIsTheSumOverTrialsOfTheFlowsConditionGradient) {
+  auto flow = gaussian_flow(3, 2, 0.1f, 1.2f);
+  Generator g(3);
+  Tensor p = flow->parameters();
+  p.copy_(p + uniform(p.shape(), -0.2f, 0.2f, kCpu, &g));  // off the near-identity init
+  const MultivariateNormal prior = MultivariateNormal::diagonal(
+      Tensor::from({0.3f, -0.2f}, {2}, kCpu), Tensor::from({0.8f, 1.5f}, {2}, kCpu));
+  const std::vector<float> xs = {0.2f, -0.5f, 1.0f, 0.0f, 0.3f, -1.1f, 1.4f, 0.9f, 0.2f};
+  auto [potential, transform] =
+      likelihood_estimator_based_potential(flow, prior, Tensor::from(xs, {3, 3}, kCpu));
+  const Tensor theta = box_theta();
+  flow->gradients().fill_(0.25f);
+  Tensor out = Tensor::empty({6}, kCpu), grad = Tensor::empty({6, 2}, kCpu);
+  potential->evaluate_with_gradient(theta, out, grad);
+  EXPECT_EQ(flow->gradients().to_vector(), std::vector<float>(flow->gradients().numel(), 0.25f));
+  EXPECT_TRUE(all_close(out.to_vector(), (*potential)(theta).to_vector(), 0, 1e-6))
+      << "the value from the loss path equals evaluate()'s (rtol 1e-6: same pairs, -log q "
+         "summed in trial order)";
+
+  Tensor prior_grad = Tensor::empty({6, 2}, kCpu);
+  prior.log_prob_gradient(theta, prior_grad);
+  const std::vector<float> pg = prior_grad.to_vector();
+  std::vector<double> expected(pg.begin(), pg.end());
+  for (int j = 0; j < 3; ++j) {
+    const Tensor xj =
+        Tensor::from(std::vector<float>(xs.begin() + 3 * j, xs.begin() + 3 * j + 3), {1, 3}, kCpu);
+    flow->loss(xj, theta);
+    Tensor gc;
+    flow->backward(Tensor::ones({6}, kCpu), nullptr, &gc);
+    const std::vector<float> v = gc.to_vector();
+    for (size_t i = 0; i < v.size(); ++i) expected[i] -= v[i];  // d log q = -d loss
+  }
+  const std::vector<float> got = grad.to_vector();
+  // Same float per-pair gradients, summed in float (trial order) vs double here: a few ulp of
+  // O(1-10) terms: 1e-5 absolute plus 1e-5 relative.
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected[i], 1e-5 * (1.0 + std::fabs(expected[i]))) << i;
+
+  // A box prior: -inf and a zero gradient outside its support.
+  auto [boxed, box_tf] = likelihood_estimator_based_potential(
+      flow, BoxUniform(-2.0f, 2.0f, 2, kCpu), Tensor::from(xs, {3, 3}, kCpu));
+  boxed->evaluate_with_gradient(theta, out, grad);
+  const std::vector<float> o = out.to_vector(), gb = grad.to_vector();
+  EXPECT_EQ(o[4], -kInf);
+  EXPECT_EQ(gb[8], 0.0f);
+  EXPECT_EQ(gb[9], 0.0f);
+  EXPECT_NE(gb[0], 0.0f) << "inside the box the flow's term remains";
+  const int64_t before = detail::allocation_count();
+  boxed->evaluate_with_gradient(theta, out, grad);
+  EXPECT_EQ(detail::allocation_count(), before) << "a second gradient call at the same batch";
 }
 
 TEST(Potentials, BuildersTakingAFlowByValueKeepTheirOwnCopy) {
@@ -274,8 +327,8 @@ TEST(Potentials, BuildersTakingAFlowByValueKeepTheirOwnCopy) {
   p.copy_(p + 0.5f);  // "later training" of the caller's flow
   EXPECT_NE((*shared)(theta).to_vector(), before) << "the shared potential sees the new weights";
   EXPECT_EQ((*copied)(theta).to_vector(), before) << "the copy must not";
-  auto [lik, tf_lik] = likelihood_estimator_based_potential(*flow, BoxUniform(-2.0f, 2.0f, 3, kCpu),
-                                                             Tensor::from({0.1f, 0.2f}, {1, 2}, kCpu));
+  auto [lik, tf_lik] = likelihood_estimator_based_potential(
+      *flow, BoxUniform(-2.0f, 2.0f, 3, kCpu), Tensor::from({0.1f, 0.2f}, {1, 2}, kCpu));
   EXPECT_EQ(lik->dim(), 3);
 }
 
