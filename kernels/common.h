@@ -41,7 +41,7 @@ CUSBI_HD T softplus_grad(T x) {
 // sigmoid(x) from e = exp(-|x|), which lies in (0, 1] and so never overflows: 1 / (1 + e) for
 // x >= 0, e / (1 + e) otherwise. Written as a select of the numerator, a form GCC vectorises
 // under -ftrapping-math, and the exp is an argument so CPU loops can take it from a vector exp
-// (host/cpu/nn_exec.hpp's gate).
+// (host/cpu/nn.hpp's gate).
 template <typename T>
 CUSBI_HD T sigmoid_from_exp(T x, T e) {
   const T numerator = x >= T(0) ? T(1) : e;

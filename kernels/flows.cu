@@ -114,7 +114,8 @@ void check_bins(int num_bins) {
 void flows_rows_affine(int64_t rows, int64_t cols, kern::RowMap map, const float* src,
                        const float* mean, const float* std, float* dst) {
   if (rows * cols == 0) return;
-  rows_affine_kernel<<<grid_for(rows * cols), kBlock, 0, stream()>>>(rows, cols, map, src, mean, std, dst);
+  rows_affine_kernel<<<grid_for(rows * cols), kBlock, 0, stream()>>>(rows, cols, map, src, mean,
+                                                                     std, dst);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -147,7 +148,8 @@ void flows_coupling_forward(const kern::CouplingArgs<float>& args, float* y, flo
   });
   CUSBI_CUDA_CHECK_LAUNCH();
   if (!direct) {
-    add_row_logdet_kernel<<<grid_for(args.rows), kBlock, 0, stream()>>>(args.rows, n_tr, logdet, total);
+    add_row_logdet_kernel<<<grid_for(args.rows), kBlock, 0, stream()>>>(args.rows, n_tr, logdet,
+                                                                        total);
     CUSBI_CUDA_CHECK_LAUNCH();
   }
 }
@@ -158,7 +160,8 @@ void flows_coupling_inverse(const kern::CouplingArgs<float>& args, float* out) {
   if (n == 0) return;
   kern::dispatch_bins(args.num_bins, [&](auto tag) {
     using Tag = decltype(tag);
-    coupling_inverse_kernel<Tag::kMax, Tag::kExact><<<spline_grid(n), kSplineBlock, 0, stream()>>>(args, out);
+    coupling_inverse_kernel<Tag::kMax, Tag::kExact>
+        <<<spline_grid(n), kSplineBlock, 0, stream()>>>(args, out);
   });
   CUSBI_CUDA_CHECK_LAUNCH();
 }
@@ -179,14 +182,16 @@ void flows_coupling_backward(const kern::CouplingArgs<float>& args, const float*
 void flows_base_log_prob(int64_t rows, int64_t features, const float* z, const float* total,
                          float log_z, float sign, float* out) {
   if (rows == 0) return;
-  base_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(rows, features, z, total, log_z, sign, out);
+  base_log_prob_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(rows, features, z, total, log_z,
+                                                                sign, out);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void flows_loss_grad(int64_t rows, int64_t features, const float* z, const float* grad, float* dz,
                      float* dlogdet) {
   if (rows * features == 0) return;
-  loss_grad_kernel<<<grid_for(rows * features), kBlock, 0, stream()>>>(rows, features, z, grad, dz, dlogdet);
+  loss_grad_kernel<<<grid_for(rows * features), kBlock, 0, stream()>>>(rows, features, z, grad, dz,
+                                                                       dlogdet);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

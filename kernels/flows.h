@@ -1,5 +1,5 @@
 // Per-element math of the spline coupling layers of build_nsf, written once for the CPU loops
-// (host/flows/flow_exec.hpp, float and double) and the fused CUDA kernels (kernels/flows.cu):
+// (host/cpu/flows.hpp, float and double) and the fused CUDA kernels (kernels/flows.cu):
 // one (row, feature) at a time, transformed features through the rational-quadratic spline of
 // kernels/rq_spline.h, identity features copied. Also the row gathers (sbi's broadcasting, the
 // transposed noise of sampling), the base density and the loss gradient (spec: npe.md §1-2).

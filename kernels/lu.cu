@@ -118,14 +118,16 @@ void lu_prepare(int64_t d, const float* lower, const float* upper, const float* 
 void lu_forward(int64_t rows, int64_t d, const float* w, const float* bias, const float* logabsdet,
                 const float* x, float* y, float* logdet) {
   if (rows == 0) return;
-  lu_forward_kernel<<<grid_for(rows * d), kBlock, 0, stream()>>>(rows, d, w, bias, logabsdet, x, y, logdet);
+  lu_forward_kernel<<<grid_for(rows * d), kBlock, 0, stream()>>>(rows, d, w, bias, logabsdet, x, y,
+                                                                 logdet);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
 void lu_inverse(int64_t rows, int64_t d, const float* lu, const float* bias, const float* logabsdet,
                 const float* y, float* x, float* logdet) {
   if (rows == 0) return;
-  lu_inverse_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(rows, d, lu, bias, logabsdet, y, x, logdet);
+  lu_inverse_kernel<<<grid_for(rows), kBlock, 0, stream()>>>(rows, d, lu, bias, logabsdet, y, x,
+                                                             logdet);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -139,11 +141,11 @@ void lu_backward(int64_t rows, int64_t d, const float* lu, const float* w, const
   const int threads = cols < 128 ? int((cols + kWarp - 1) / kWarp * kWarp) : 128;
   const dim3 grid(static_cast<unsigned>((cols + threads - 1) / threads),
                   static_cast<unsigned>(chunks));
-  lu_grad_partials_kernel<<<grid, threads, 0, stream()>>>(rows, d, kern::lu_grad_chunk_rows(rows), x, dy,
-                                             dlogdet, partials);
+  lu_grad_partials_kernel<<<grid, threads, 0, stream()>>>(rows, d, kern::lu_grad_chunk_rows(rows),
+                                                          x, dy, dlogdet, partials);
   CUSBI_CUDA_CHECK_LAUNCH();
-  lu_grad_finalize_kernel<<<1, kSmallBlock, 0, stream()>>>(d, chunks, partials, lu, diag, sums, g_lower, g_upper,
-                                              g_diag, g_bias);
+  lu_grad_finalize_kernel<<<1, kSmallBlock, 0, stream()>>>(d, chunks, partials, lu, diag, sums,
+                                                           g_lower, g_upper, g_diag, g_bias);
   CUSBI_CUDA_CHECK_LAUNCH();
   if (dx != nullptr) {
     lu_input_grad_kernel<<<grid_for(rows * d), kBlock, 0, stream()>>>(rows, d, w, dy, dx);

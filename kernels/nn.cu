@@ -1,7 +1,7 @@
 // CUDA side of the network building blocks: cuBLAS GEMMs on row-major matrices, the fused
 // bias/ReLU/gating passes, backward passes fused with deterministic column sums (bias
 // gradients), ReLU and Standardize. The per-element math is kernels/nn.h, shared with the CPU
-// loops of host/cpu/nn_exec.hpp.
+// loops of host/cpu/nn.hpp.
 #include <climits>
 
 #include "kernels/cuda_api.h"

@@ -1,5 +1,5 @@
 // Per-element math of the network building blocks (nn.hpp), written once for the CPU loops
-// (host/cpu/nn_exec.hpp, float and double) and the CUDA kernels (kernels/nn*.cu, float).
+// (host/cpu/nn.hpp, float and double) and the CUDA kernels (kernels/nn*.cu, float).
 // Also the row-chunking rule of deterministic column sums, shared so that both devices size
 // their scratch the same way and reduce in an order that does not depend on thread counts.
 #pragma once
@@ -62,7 +62,7 @@ CUSBI_HD T standardize_element(StandardizeMode mode, T v, T mean, T std) {
 // partial; the split depends only on the number of rows, so the result is the same whatever the
 // thread or block count. The chunk count stays within CUDA's grid.y limit. The order of the
 // additions is fixed on each device but differs between them (parity is to a tolerance):
-//  - CPU (host/cpu/nn_exec.hpp chunked_colsum): each chunk in row order, then the partials in
+//  - CPU (host/cpu/nn.hpp chunked_colsum): each chunk in row order, then the partials in
 //    chunk order, added to the output;
 //  - CUDA (kernels/nn.cu): each chunk as 8 row lanes (rows i, i + 8, ...) added in lane order,
 //    then the partials as a fixed tree (32 strided lane sums, then pairwise) added to the output.

@@ -1,36 +1,20 @@
 // cusbi::Adam: argument checks, the moment buffers (allocated once, in the constructor) and the
-// per-device dispatch of one step. The per-element math is kernels/adam.h on both devices; the
-// per-step scalars (bias corrections) are computed here in double, as PyTorch does in Python.
+// one device dispatch of a step (the CPU twin is host/cpu/optim.cpp). The per-element math is
+// kernels/adam.h on both devices; the per-step scalars (bias corrections) are computed here in
+// double, as PyTorch does in Python.
 #include "kernels/adam.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "cusbi/error.hpp"
 #include "cusbi/optim.hpp"
-#include "host/exec/thread_pool.hpp"
+#include "host/cpu/optim.hpp"
 #include "kernels/common.h"
 #include "kernels/cuda_api.h"
 
 namespace cusbi {
 
 namespace {
-
-// Loops shorter than this run on one thread: waking threads costs more than they save.
-constexpr int64_t kParallelMin = 1 << 15;
-constexpr int64_t kChunk = 1 << 13;
-
-// Chunks claimed on the pool (host/exec/thread_pool.hpp), which never waits for a descheduled
-// thread: an OpenMP barrier here made every training step wait a time slice on busy cores.
-void adam_step_cpu(float* params, const float* grads, float* exp_avg, float* exp_avg_sq, int64_t n,
-                   const kern::AdamScalars<float>& s) {
-  exec::parallel_for(kern::ceil_div(n, kChunk), n >= kParallelMin, [&](int64_t c) {
-    const int64_t end = std::min(n, (c + 1) * kChunk);
-#pragma omp simd
-    for (int64_t i = c * kChunk; i < end; ++i)
-      kern::adam_update(params[i], grads[i], exp_avg[i], exp_avg_sq[i], s);
-  });
-}
 
 void check_lr(double lr) {
   CUSBI_CHECK(
@@ -94,14 +78,11 @@ void Adam::step() {
                                            options_.eps, options_.weight_decay, t);
   const int64_t n = params_.numel();
   const Device device = params_.device();
-  switch (device.type()) {
-    case DeviceType::CPU:
-      adam_step_cpu(params_.data(), grads_.data(), m_.data(), v_.data(), n, s);
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device.index());
-      cuda::adam_step(params_.data(), grads_.data(), m_.data(), v_.data(), n, s);
-      break;
+  if (device.is_cpu()) {
+    cpu::adam_step(params_.data(), grads_.data(), m_.data(), v_.data(), n, s);
+  } else {
+    cuda::set_device(device.index());
+    cuda::adam_step(params_.data(), grads_.data(), m_.data(), v_.data(), n, s);
   }
   step_ = t;
 }

@@ -1,6 +1,5 @@
-// grad_norm / clip_grad_norm: argument checks, device dispatch and the CPU twin of the CUDA norm.
-// The CPU follows the layout of kernels/reduce_norm.h step for step (lanes, chunks, halving
-// trees), so its result is the same bits as the GPU's whatever the OpenMP thread count.
+// grad_norm / clip_grad_norm: argument checks and one device dispatch; the CPU twin of the CUDA
+// norm is host/cpu/optim.cpp (same bits as the GPU's whatever the thread count).
 #include "host/optim/grad_norm.hpp"
 
 #include <algorithm>
@@ -8,57 +7,12 @@
 
 #include "cusbi/error.hpp"
 #include "cusbi/optim.hpp"
-#include "host/exec/thread_pool.hpp"
+#include "host/cpu/optim.hpp"
 #include "kernels/cuda_api.h"
-#include "kernels/reduce_norm.h"
 
 namespace cusbi {
 
 namespace {
-
-using kern::kNormChunk;
-using kern::kNormLanes;
-
-// Sum of squares of one chunk (what one CUDA block computes): lane t takes elements
-// t, t + kLanes, ... of the chunk in order, then the lanes meet in the tree.
-double chunk_sumsq(const float* x, int64_t n, int64_t chunk) {
-  double lanes[kNormLanes] = {};
-  const int64_t begin = chunk * kNormChunk;
-  const int64_t end = std::min(n, begin + kNormChunk);
-  for (int64_t row = begin; row < end; row += kNormLanes) {
-    const int64_t width = std::min<int64_t>(kNormLanes, end - row);
-    for (int64_t t = 0; t < width; ++t) lanes[t] = kern::add_square(lanes[t], x[row + t]);
-  }
-  return kern::tree_sum_lanes(lanes);
-}
-
-// The combine pass: lane t sums chunks t, t + kLanes, ... in order. Lanes are independent, so
-// the pool's threads (host/exec/thread_pool.hpp) may take them in any order without changing
-// any sum; no partials are stored.
-double sumsq_cpu(const float* x, int64_t n) {
-  const int64_t num_chunks = n == 0 ? 1 : kern::ceil_div(n, kNormChunk);
-  double lanes[kNormLanes] = {};
-  const int active = static_cast<int>(std::min<int64_t>(kNormLanes, num_chunks));
-  exec::parallel_for(active, num_chunks >= 8, [&](int64_t t) {
-    double acc = 0.0;
-    for (int64_t c = t; c < num_chunks; c += kNormLanes) acc += chunk_sumsq(x, n, c);
-    lanes[t] = acc;
-  });
-  return kern::tree_sum_lanes(lanes);
-}
-
-// Loops shorter than this run on one thread: waking threads costs more than they save.
-constexpr int64_t kParallelMin = 1 << 15;
-
-void scale_cpu(float* x, int64_t n, float coef) {
-  if (coef == 1.0f) return;  // x * 1 == x bit for bit
-  constexpr int64_t kChunk = 1 << 13;
-  exec::parallel_for(kern::ceil_div(n, kChunk), n >= kParallelMin, [&](int64_t c) {
-    const int64_t end = std::min(n, (c + 1) * kChunk);
-#pragma omp simd
-    for (int64_t i = c * kChunk; i < end; ++i) x[i] *= coef;
-  });
-}
 
 void check_grads(const Tensor& grads, const char* op) {
   CUSBI_CHECK(grads.defined(), op << ": the gradient tensor is undefined; pass the model's "
@@ -70,14 +24,9 @@ void check_grads(const Tensor& grads, const char* op) {
 namespace detail {
 double sum_of_squares(const Tensor& x) {
   const Device device = x.device();
-  switch (device.type()) {
-    case DeviceType::CPU:
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device.index());
-      return cuda::sum_of_squares(x.data(), x.numel());
-  }
-  return sumsq_cpu(x.data(), x.numel());
+  if (device.is_cpu()) return cpu::sum_of_squares(x.data(), x.numel());
+  cuda::set_device(device.index());
+  return cuda::sum_of_squares(x.data(), x.numel());
 }
 }  // namespace detail
 
@@ -98,16 +47,9 @@ float clip(Tensor& grads, double max_norm, bool read_norm) {
   const float max_norm_f = static_cast<float>(max_norm);
   const int64_t n = grads.numel();
   const Device device = grads.device();
-  switch (device.type()) {
-    case DeviceType::CPU:
-      break;
-    case DeviceType::CUDA:
-      cuda::set_device(device.index());
-      return cuda::clip_grad_norm(grads.data(), n, max_norm_f, read_norm);
-  }
-  const float norm = static_cast<float>(std::sqrt(sumsq_cpu(grads.data(), n)));
-  scale_cpu(grads.data(), n, kern::clip_coefficient(norm, max_norm_f));
-  return norm;
+  if (device.is_cpu()) return cpu::clip_grad_norm(grads.data(), n, max_norm_f, read_norm);
+  cuda::set_device(device.index());
+  return cuda::clip_grad_norm(grads.data(), n, max_norm_f, read_norm);
 }
 
 }  // namespace

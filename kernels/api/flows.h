@@ -1,7 +1,7 @@
 // CUDA entry points of the neural spline flow (include/cusbi/flows.hpp). CUDA-free, so host/
 // includes it with g++. Device pointers on the current device (the caller sets it), row-major,
-// float; work is queued on the device's stream (cuda::stream()), nothing synchronises or allocates. Each mirrors a
-// CPU loop of host/flows/flow_exec.hpp over the per-element math of kernels/flows.h.
+// float; work is queued on the device's stream (cuda::stream()), nothing synchronises or allocates.
+// Each mirrors a CPU loop of host/cpu/flows.hpp over the per-element math of kernels/flows.h.
 #pragma once
 #include <cstdint>
 

@@ -1,7 +1,8 @@
 // CUDA entry points of the LU linear layer (host/flows/lu_linear.hpp). CUDA-free, so host/
 // includes it with g++. Device pointers on the current device (the caller sets it), row-major,
-// float; work is queued on the device's stream (cuda::stream()), nothing synchronises or allocates. Each mirrors a
-// CPU function of host/flows/lu_linear.cpp; the per-element math is kernels/lu.h.
+// float; work is queued on the device's stream (cuda::stream()), nothing synchronises or
+// allocates. Each mirrors a CPU function of host/cpu/lu.cpp; the per-element math is
+// kernels/lu.h.
 #pragma once
 #include <cstdint>
 

@@ -1,5 +1,5 @@
 // CUDA entry points of the network building blocks (nn.hpp). Device pointers, row-major
-// matrices, float. Each mirrors the CPU function of the same name in host/cpu/nn_exec.hpp; the
+// matrices, float. Each mirrors the CPU function of the same name in host/cpu/nn.hpp; the
 // per-element math is shared through kernels/nn.h. Column sums take an optional scratch of
 // kern::colsum_scratch(rows, cols) floats: with it they use all chunks in parallel, without it
 // one block column reduces every row (slower for large batches, but still deterministic).
