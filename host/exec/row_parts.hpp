@@ -12,11 +12,16 @@ namespace cusbi::exec {
 
 constexpr int64_t kMinPartRows = 64;      // smaller parts lose GEMM efficiency (50-row: +12%)
 constexpr int64_t kMaxParts = 16;         // bounds the gradient partials (15 x parameters)
-constexpr int64_t kMaxPartedRows = 8192;  // larger batches keep the per-operation parallelism
+constexpr int64_t kMaxPartedRows = 8192;  // larger training batches keep per-operation loops
 
 // Number of parts for a CPU batch of `rows`: 1 (run as one program) or a power of two <= 16.
-inline int64_t row_parts(int64_t rows) {
-  if (rows > kMaxPartedRows) return 1;
+// Training parts each keep their rows' activations and a gradient partial, so batches above
+// kMaxPartedRows run as one program with per-operation parallel loops. Inference programs work
+// in blocks of bounded size whatever their rows (every_size), so any batch is cut: parts then
+// stream their blocks through cache on their own threads instead of meeting at every operation
+// of every 1024-row block (2 cores, batch 10^4: sample 22 -> 19 ms, log_prob 19 -> 16.6 ms).
+inline int64_t row_parts(int64_t rows, bool every_size = false) {
+  if (rows > kMaxPartedRows && !every_size) return 1;
   int64_t parts = 1;
   while (parts * 2 <= kMaxParts && rows / (parts * 2) >= kMinPartRows) parts *= 2;
   return parts;

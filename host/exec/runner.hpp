@@ -55,7 +55,7 @@ class Runner {
     cut.rows = rows;
     cut.offsets[0] = align_up(front);
     if (device.is_cpu()) {
-      cut.parts = row_parts(rows);
+      cut.parts = row_parts(rows, phase == Phase::kInference);
       while (int64_t(cpu_.size()) < cut.parts)
         cpu_.push_back(std::make_unique<CpuProgram>(layout_));
       for (int64_t k = 0; k < cut.parts; ++k) {
