@@ -171,14 +171,22 @@ void fill_normal(float* out, int64_t n, uint64_t seed, uint64_t offset) {
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
-cudaStream_t stream() {
-  constexpr int kMaxDevices = 64;
-  static cudaStream_t streams[kMaxDevices] = {};
-  static std::mutex mutex;
+namespace {
+constexpr int kMaxDevices = 64;  // size of the per-device tables of stream() and cublas_handle()
+
+int current_device() {
   int device = 0;
   CUSBI_CUDA_CHECK(cudaGetDevice(&device));
   CUSBI_CHECK(device >= 0 && device < kMaxDevices,
               "cuda:" << device << " is beyond the " << kMaxDevices << " GPUs cusbi supports");
+  return device;
+}
+}  // namespace
+
+cudaStream_t stream() {
+  static cudaStream_t streams[kMaxDevices] = {};
+  static std::mutex mutex;
+  const int device = current_device();
   std::lock_guard<std::mutex> lock(mutex);
   if (streams[device] == nullptr) {
     // Non-blocking: no implicit synchronisation with the legacy default stream, so work that
@@ -190,13 +198,9 @@ cudaStream_t stream() {
 }
 
 cublasHandle_t cublas_handle() {
-  constexpr int kMaxDevices = 64;
   static cublasHandle_t handles[kMaxDevices] = {};
   static std::mutex mutex;
-  int device = 0;
-  CUSBI_CUDA_CHECK(cudaGetDevice(&device));
-  CUSBI_CHECK(device >= 0 && device < kMaxDevices,
-              "cuda:" << device << " is beyond the " << kMaxDevices << " GPUs cusbi supports");
+  const int device = current_device();
   std::lock_guard<std::mutex> lock(mutex);
   if (handles[device] == nullptr) {
     CUSBI_CUBLAS_CHECK(cublasCreate(&handles[device]));

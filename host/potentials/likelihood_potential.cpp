@@ -15,16 +15,14 @@ namespace {
 
 constexpr const char* kWhere = "likelihood potential";
 
-class LikelihoodPotential final : public Potential {
+class LikelihoodPotential final : public potentials::FlowPotential {
  public:
   LikelihoodPotential(std::shared_ptr<NeuralSplineFlow> flow, const Distribution& prior)
-      : flow_(std::move(flow)), prior_(prior.to(flow_->device())) {}
+      : FlowPotential(std::move(flow), prior, kWhere) {}
 
   int64_t dim() const override { return flow_->condition_features(); }
-  Device device() const override { return flow_->device(); }
   // Through the flow's gradient w.r.t. its condition (theta).
   bool has_gradient() const override { return true; }
-  const Tensor& x() const override { return x_; }
 
   void set_x(const Tensor& x_o) override {
     x_ = potentials::observations(x_o, flow_->input_features(), device(), kWhere);
@@ -64,20 +62,6 @@ class LikelihoodPotential final : public Potential {
   }
 
  private:
-  int64_t check(const Tensor& theta, const Tensor& out) const {
-    CUSBI_CHECK(x_.defined(), kWhere << ": no observation; call set_x(x_o) first");
-    CUSBI_CHECK(flow_->device() == prior_->device(),
-                kWhere << ": the flow moved to " << flow_->device().str()
-                       << " after the potential was built on " << prior_->device().str()
-                       << "; build the potential again");
-    const int64_t m = potentials::check_theta(theta, dim(), device(), kWhere);
-    potentials::check_buffer(out, {m}, device(), kWhere, "out");
-    return m;
-  }
-
-  std::shared_ptr<NeuralSplineFlow> flow_;
-  std::unique_ptr<Distribution> prior_;     // on the flow's device
-  Tensor x_;                                // (T, C)
   Tensor trials_;                           // x_ viewed as (T, 1, C)
   Tensor log_likelihood_, prior_log_prob_;  // grow-only (T, M) and (M,)
   Tensor prior_gradient_, mask_;            // grow-only (M, D) and (M,)

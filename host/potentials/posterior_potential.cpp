@@ -13,15 +13,13 @@ namespace {
 
 constexpr const char* kWhere = "posterior potential";
 
-class PosteriorPotential final : public Potential {
+class PosteriorPotential final : public potentials::FlowPotential {
  public:
   PosteriorPotential(std::shared_ptr<NeuralSplineFlow> flow, const Distribution& prior)
-      : flow_(std::move(flow)), prior_(prior.to(flow_->device())) {}
+      : FlowPotential(std::move(flow), prior, kWhere) {}
 
   int64_t dim() const override { return flow_->input_features(); }
-  Device device() const override { return flow_->device(); }
   bool has_gradient() const override { return true; }
-  const Tensor& x() const override { return x_; }
 
   // One observation: sbi's posterior potential is not iid by default (x_is_iid = False), and
   // the iid form with several trials needs a prior correction that is not supported here.
@@ -53,21 +51,7 @@ class PosteriorPotential final : public Potential {
   }
 
  private:
-  int64_t check(const Tensor& theta, const Tensor& out) const {
-    CUSBI_CHECK(x_.defined(), kWhere << ": no observation; call set_x(x_o) first");
-    CUSBI_CHECK(flow_->device() == prior_->device(),
-                kWhere << ": the flow moved to " << flow_->device().str()
-                       << " after the potential was built on " << prior_->device().str()
-                       << "; build the potential again");
-    const int64_t m = potentials::check_theta(theta, dim(), device(), kWhere);
-    potentials::check_buffer(out, {m}, device(), kWhere, "out");
-    return m;
-  }
-
-  std::shared_ptr<NeuralSplineFlow> flow_;
-  std::unique_ptr<Distribution> prior_;  // on the flow's device
-  Tensor x_;                             // (1, C)
-  Tensor mask_;                          // grow-only support mask (M,)
+  Tensor mask_;  // grow-only support mask (M,)
   potentials::FlowInputGradient flow_gradient_;
 };
 

@@ -11,6 +11,17 @@
 
 namespace cusbi::potentials {
 
+int64_t FlowPotential::check(const Tensor& theta, const Tensor& out) const {
+  CUSBI_CHECK(x_.defined(), where_ << ": no observation; call set_x(x_o) first");
+  CUSBI_CHECK(flow_->device() == prior_->device(),
+              where_ << ": the flow moved to " << flow_->device().str()
+                     << " after the potential was built on " << prior_->device().str()
+                     << "; build the potential again");
+  const int64_t m = check_theta(theta, dim(), device(), where_);
+  check_buffer(out, {m}, device(), where_, "out");
+  return m;
+}
+
 int64_t check_theta(const Tensor& theta, int64_t dim, Device device, const char* where,
                     const char* what) {
   dist::check_rows(theta, dim, device, where, what, "the potential");

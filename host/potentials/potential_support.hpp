@@ -3,11 +3,33 @@
 // each a CPU loop or a CUDA kernel over kernels/distributions.h chosen by the data's device.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include "cusbi/distributions.hpp"
+#include "cusbi/potentials.hpp"
 #include "cusbi/tensor.hpp"
 
 namespace cusbi::potentials {
+
+// What the flow-based potentials hold and check alike: the shared flow, the prior copied onto
+// its device, the stored observation, and the per-call checks (observation set, flow not moved,
+// theta (M, dim()) and out (M,) on the device).
+class FlowPotential : public Potential {
+ public:
+  FlowPotential(std::shared_ptr<NeuralSplineFlow> flow, const Distribution& prior,
+                const char* where)
+      : flow_(std::move(flow)), prior_(prior.to(flow_->device())), where_(where) {}
+  Device device() const override { return flow_->device(); }
+  const Tensor& x() const override { return x_; }
+
+ protected:
+  int64_t check(const Tensor& theta, const Tensor& out) const;  // returns M
+
+  std::shared_ptr<NeuralSplineFlow> flow_;
+  std::unique_ptr<Distribution> prior_;  // on the flow's device
+  Tensor x_;                             // (n, C) once set
+  const char* where_;                    // "posterior potential", for messages
+};
 
 // theta (M, D) on `device`; returns M. where: "posterior potential".
 int64_t check_theta(const Tensor& theta, int64_t dim, Device device, const char* where,

@@ -13,9 +13,9 @@
 #include "cusbi/cusbi.hpp"
 
 // Skips (reported as skipped, never a silent pass) when no GPU is visible or CUDA is not built.
-#define CUSBI_REQUIRE_GPU()                                                  \
-  do {                                                                       \
-    if (!::cusbi::cuda_available()) GTEST_SKIP() << "no CUDA GPU visible";   \
+#define CUSBI_REQUIRE_GPU()                                                \
+  do {                                                                     \
+    if (!::cusbi::cuda_available()) GTEST_SKIP() << "no CUDA GPU visible"; \
   } while (0)
 
 namespace cusbi::testing {
@@ -30,6 +30,24 @@ std::string error_of(F&& f) {
     return e.what();
   }
   return "";
+}
+
+// Collects cusbi's warnings while in scope, then restores the previous handler.
+class CaptureWarnings {
+ public:
+  CaptureWarnings()
+      : previous_(set_warning_handler([this](const std::string& m) { messages.push_back(m); })) {}
+  ~CaptureWarnings() { set_warning_handler(previous_); }
+  std::vector<std::string> messages;
+
+ private:
+  WarningHandler previous_;
+};
+
+// Trainer options without the progress line (tests print nothing on a terminal).
+inline TrainOptions quiet(TrainOptions o) {
+  o.show_progress = false;
+  return o;
 }
 
 inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
@@ -66,8 +84,8 @@ inline ::testing::AssertionResult all_close(const std::vector<float>& actual,
 inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected,
                                             double atol, double rtol) {
   if (actual.shape() != expected.shape())
-    return ::testing::AssertionFailure() << "shapes differ: " << shape_str(actual.shape())
-                                         << " vs " << shape_str(expected.shape());
+    return ::testing::AssertionFailure() << "shapes differ: " << shape_str(actual.shape()) << " vs "
+                                         << shape_str(expected.shape());
   return all_close(actual.to_vector(), expected.to_vector(), atol, rtol);
 }
 

@@ -16,8 +16,10 @@
 namespace cusbi {
 namespace {
 
+using testing::CaptureWarnings;
 using testing::contains;
 using testing::error_of;
+using testing::quiet;
 
 const Device kCpu = Device::cpu();
 // A small flow: these tests check the trainer, not the flow's capacity.
@@ -34,23 +36,6 @@ std::pair<Tensor, Tensor> gaussian_data(int64_t n, uint64_t seed) {
 double mean_loss_on(NeuralSplineFlow& flow, const NPE& npe, const std::vector<int64_t>& rows) {
   const Tensor losses = flow.loss(take_rows(npe.theta(), rows), take_rows(npe.x(), rows));
   return sum_all(losses) / static_cast<double>(rows.size());
-}
-
-// Restores the previous warning handler when it goes out of scope.
-class CaptureWarnings {
- public:
-  CaptureWarnings()
-      : previous_(set_warning_handler([this](const std::string& m) { messages.push_back(m); })) {}
-  ~CaptureWarnings() { set_warning_handler(previous_); }
-  std::vector<std::string> messages;
-
- private:
-  WarningHandler previous_;
-};
-
-TrainOptions quiet(TrainOptions o) {
-  o.show_progress = false;
-  return o;
 }
 
 TEST(NpeTrainer, SplitIsNinetyTenDisjointAndComplete) {

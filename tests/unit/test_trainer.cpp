@@ -20,27 +20,12 @@
 namespace cusbi {
 namespace {
 
+using testing::CaptureWarnings;
 using testing::contains;
 using testing::error_of;
+using testing::quiet;
 
 const Device kCpu = Device::cpu();
-
-// Restores the previous warning handler when it goes out of scope.
-class CaptureWarnings {
- public:
-  CaptureWarnings()
-      : previous_(set_warning_handler([this](const std::string& m) { messages.push_back(m); })) {}
-  ~CaptureWarnings() { set_warning_handler(previous_); }
-  std::vector<std::string> messages;
-
- private:
-  WarningHandler previous_;
-};
-
-TrainOptions quiet(TrainOptions o) {
-  o.show_progress = false;
-  return o;
-}
 
 // n rows of theta ~ U(-2, 2)^1 and x = theta: 20 rows make one training batch of 18 and one
 // validation batch of 2, so each epoch is one validation batch_loss call.
