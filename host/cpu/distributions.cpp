@@ -1,21 +1,28 @@
 // CPU twins of kernels/distributions.cu: one row (or element) of kernels/distributions.h per
-// iteration, on OpenMP threads when the loop is large enough. Rows are independent, so results
-// do not depend on the thread count.
+// iteration, in row ranges on the pool when the loop is large enough. Rows are independent, so
+// results do not depend on the thread count.
 #include "host/cpu/distributions.hpp"
 
+#include <algorithm>
+
+#include "host/exec/thread_pool.hpp"
 #include "kernels/distributions.h"
 
 namespace cusbi::cpu {
 
 namespace {
 
-// Runs f(r) for every r in [0, rows), on OpenMP threads when rows * cost is large enough to pay
-// for them.
+// Runs f(r) for every r in [0, rows), in row ranges on the pool (host/exec/thread_pool.hpp)
+// when rows * cost is large enough to pay for waking threads.
 template <typename F>
 void for_rows(int64_t rows, int64_t cost, F f) {
   constexpr int64_t kParallelMin = 1 << 14;  // smaller loops run faster on one thread
-#pragma omp parallel for if (rows * cost >= kParallelMin)
-  for (int64_t r = 0; r < rows; ++r) f(r);
+  exec::parallel_range(
+      rows, rows * cost >= kParallelMin,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) f(r);
+      },
+      std::max<int64_t>(1, (int64_t(1) << 13) / std::max<int64_t>(cost, 1)));
 }
 
 }  // namespace

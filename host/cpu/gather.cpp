@@ -1,8 +1,9 @@
-// CPU twin of kernels/gather.cu: indices are checked in one serial pass (an OpenMP loop cannot
-// throw), then the gather runs over kernels/gather.h, the element the CUDA kernel computes.
+// CPU twin of kernels/gather.cu: indices are checked in one serial pass (so the error names the
+// first bad one), then the gather runs over kernels/gather.h, the element the CUDA kernel computes.
 #include "host/cpu/gather.hpp"
 
 #include "cusbi/error.hpp"
+#include "host/exec/thread_pool.hpp"
 #include "host/ops/op_checks.hpp"
 #include "kernels/gather.h"
 
@@ -16,8 +17,10 @@ void take_rows(const float* src, int64_t src_rows, int64_t width, const int64_t*
                                     << ") is not a row of src; indices must lie in [0, " << src_rows
                                     << ")");
   const int64_t n = num_rows * width;
-#pragma omp parallel for if (n >= ops::kParallelMin)
-  for (int64_t e = 0; e < n; ++e) out[e] = kern::gather_row_element(src, src_rows, width, rows, e);
+  exec::parallel_range(n, n >= ops::kParallelMin, [&](int64_t begin, int64_t end) {
+    for (int64_t e = begin; e < end; ++e)
+      out[e] = kern::gather_row_element(src, src_rows, width, rows, e);
+  });
 }
 
 }  // namespace cusbi::cpu

@@ -76,4 +76,22 @@ void parallel_for(int64_t count, bool parallel, F&& f) {
       const_cast<void*>(static_cast<const void*>(&f)));
 }
 
+// f(begin, end) over consecutive ranges covering [0, n), each of about `grain` iterations (at
+// most kMaxJobParts ranges), on the pool when `parallel`, else as one range on the caller: the
+// pool's form of an OpenMP `parallel for` over elements.
+template <class F>
+void parallel_range(int64_t n, bool parallel, F&& f, int64_t grain = int64_t(1) << 13) {
+  if (n <= 0) return;
+  if (!parallel) {
+    f(int64_t(0), n);
+    return;
+  }
+  const int64_t ranges = std::min<int64_t>((n + grain - 1) / grain, ThreadPool::kMaxJobParts);
+  const int64_t size = (n + ranges - 1) / ranges;
+  parallel_for(ranges, true, [&](int64_t k) {
+    const int64_t begin = k * size, end = std::min(n, begin + size);
+    if (begin < end) f(begin, end);
+  });
+}
+
 }  // namespace cusbi::exec

@@ -2,12 +2,14 @@
 // train/validation split and the per-epoch shuffles are a function of (seed, offset) alone: the
 // same on every machine and device, whatever the thread count. The draws are independent of one
 // another, so they are computed in parallel; only the swaps run in order.
+#include <algorithm>
 #include <numeric>
 #include <utility>
 #include <vector>
 
 #include "cusbi/error.hpp"
 #include "cusbi/inference.hpp"
+#include "host/exec/thread_pool.hpp"
 #include "kernels/rng.h"
 
 namespace cusbi {
@@ -28,13 +30,14 @@ std::vector<int64_t> random_permutation(int64_t n, Generator* generator) {
   // j_i uniform in [0, i]: the top 64 bits of (64 random bits) * (i + 1), Lemire's multiply
   // instead of a modulo (bias below n / 2^64, far under anything measurable).
   std::vector<int64_t> pick(static_cast<size_t>(n));
-#pragma omp parallel for if (n >= kParallelMin)
-  for (int64_t i = 1; i < n; ++i) {
-    const kern::Philox4 r = kern::philox4x32(first + static_cast<uint64_t>(i), 0, seed);
-    const uint64_t bits = (static_cast<uint64_t>(r.v[1]) << 32) | r.v[0];
-    pick[static_cast<size_t>(i)] = static_cast<int64_t>(
-        (static_cast<unsigned __int128>(bits) * static_cast<uint64_t>(i + 1)) >> 64);
-  }
+  exec::parallel_range(n, n >= kParallelMin, [&](int64_t begin, int64_t end) {
+    for (int64_t i = std::max<int64_t>(begin, 1); i < end; ++i) {
+      const kern::Philox4 r = kern::philox4x32(first + static_cast<uint64_t>(i), 0, seed);
+      const uint64_t bits = (static_cast<uint64_t>(r.v[1]) << 32) | r.v[0];
+      pick[static_cast<size_t>(i)] = static_cast<int64_t>(
+          (static_cast<unsigned __int128>(bits) * static_cast<uint64_t>(i + 1)) >> 64);
+    }
+  });
   for (int64_t i = n - 1; i > 0; --i)
     std::swap(perm[static_cast<size_t>(i)],
               perm[static_cast<size_t>(pick[static_cast<size_t>(i)])]);

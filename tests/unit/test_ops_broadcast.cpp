@@ -96,6 +96,17 @@ TEST(OpsBroadcast, LargeBroadcastRunsThreadedWithTheSameBits) {
   EXPECT_EQ(out.to_vector(), c.to_vector());
 }
 
+TEST(OpsBroadcast, LargeSuffixBroadcastsRunInRangesWithTheSameBits) {
+  // 5000 x 9 = 45000 elements (above the parallel threshold, 1 << 15) run as 6 ranges of 7500
+  // elements, which start mid-row (7500 = 833 x 9 + 3): the repeating operand's index must
+  // start at the right column and wrap.
+  const Tensor c = random_tensor({5000, 9}, 21), v = random_tensor({9}, 22);
+  EXPECT_EQ((c + v).to_vector(), reference(c, v, {5000, 9}, std::plus<float>()));
+  EXPECT_EQ((v / c).to_vector(), reference(v, c, {5000, 9}, std::divides<float>()));
+  EXPECT_EQ((c * 3.0f).to_vector(), reference(c, Tensor::full({1}, 3.0f, kCpu), {5000, 9},
+                                              std::multiplies<float>()));
+}
+
 TEST(OpsBroadcast, IncompatibleShapesNameBoth) {
   const std::string msg = error_of([] {
     Tensor::zeros({4, 3}, kCpu) * Tensor::zeros({2, 1, 2}, kCpu);
