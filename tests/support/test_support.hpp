@@ -44,6 +44,17 @@ class CaptureWarnings {
   WarningHandler previous_;
 };
 
+// A small CPU flow (D = 3, C = 2, 2 transforms of width 16, 4 bins) fitted to fixed random data:
+// enough layers to exercise every program path while tests stay fast.
+inline NeuralSplineFlow small_flow() {
+  NsfOptions o;
+  o.hidden_features = 16;
+  o.num_transforms = 2;
+  o.num_bins = 4;
+  Generator g(5);
+  return build_nsf(randn({64, 3}, Device::cpu(), &g), randn({64, 2}, Device::cpu(), &g), o, &g);
+}
+
 // Trainer options without the progress line (tests print nothing on a terminal).
 inline TrainOptions quiet(TrainOptions o) {
   o.show_progress = false;

@@ -56,14 +56,7 @@ TEST(ExecWorkspace, GrowsOnlyForABiggerBatch) {
   EXPECT_GE(ws.tensor().numel(), 1001);
 }
 
-NeuralSplineFlow small_flow() {
-  NsfOptions o;
-  o.hidden_features = 16;
-  o.num_transforms = 2;
-  o.num_bins = 4;
-  Generator g(5);
-  return build_nsf(randn({64, 3}, Device::cpu(), &g), randn({64, 2}, Device::cpu(), &g), o, &g);
-}
+using testing::small_flow;
 
 // loss, the parameter gradients and the input gradient of one training step.
 std::vector<std::vector<float>> flow_step(NeuralSplineFlow& flow, const Tensor& theta,

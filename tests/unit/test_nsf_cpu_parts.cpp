@@ -25,14 +25,7 @@ Batch make_batch(int64_t rows, uint64_t seed) {
   return b;
 }
 
-NeuralSplineFlow small_flow() {
-  NsfOptions o;
-  o.hidden_features = 16;
-  o.num_transforms = 2;
-  o.num_bins = 4;
-  Generator g(5);
-  return build_nsf(randn({64, 3}, Device::cpu(), &g), randn({64, 2}, Device::cpu(), &g), o, &g);
-}
+using testing::small_flow;
 
 TEST(NsfCpuParts, CutDependsOnRowsOnly) {
   EXPECT_EQ(exec::row_parts(100), 1);
