@@ -12,13 +12,7 @@ using cusbi::testing::all_close;
 const int64_t kSizes[] = {1, 7, 33, 65, 1000};
 const Device kGpu = Device::cuda();
 
-Tensor random_tensor(const Shape& shape, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = u(rng);
-  return Tensor::from(v, shape, Device::cpu());
-}
+using testing::random_tensor;
 
 // + - * / are single IEEE operations, correctly rounded on both devices (nvcc's default
 // -prec-div=true), and broadcasting only changes which elements meet: exact, tolerance 0.

@@ -21,13 +21,7 @@ const int64_t kRows[] = {1, 7, 33, 65, 1000};
 const int64_t kDims[] = {1, 3, 5};
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Tensor random_tensor(const Shape& shape, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = u(rng);
-  return Tensor::from(v, shape, kCpu);
-}
+using testing::random_tensor;
 
 // Bounds [-2 - d, 1 + 0.5 d); theta covers the box, its outside, and hits its edges exactly.
 BoxUniform box(int64_t dim, Device device) {

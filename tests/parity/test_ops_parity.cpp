@@ -16,13 +16,7 @@ using Op = std::function<Tensor(const std::vector<Tensor>&)>;
 const int64_t kSizes[] = {1, 7, 33, 65, 1000};
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Tensor random_tensor(const Shape& shape, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = u(rng);
-  return Tensor::from(v, shape, Device::cpu());
-}
+using testing::random_tensor;
 
 // Runs `op` on CPU inputs and on their GPU copies; the results must agree within atol/rtol
 // (the callers say why) and the GPU result must stay on the GPU.

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,16 @@ class CaptureWarnings {
  private:
   WarningHandler previous_;
 };
+
+// A CPU tensor of `shape` with entries uniform in [lo, hi) from std::mt19937(seed): the same
+// values on every machine, independent of cusbi's own generator.
+inline Tensor random_tensor(const Shape& shape, float lo, float hi, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (float& x : v) x = u(rng);
+  return Tensor::from(v, shape, Device::cpu());
+}
 
 // A small CPU flow (D = 3, C = 2, 2 transforms of width 16, 4 bins) fitted to fixed random data:
 // enough layers to exercise every program path while tests stay fast.

@@ -17,12 +17,9 @@ using cusbi::testing::error_of;
 
 const Device kCpu = Device::cpu();
 
+// Values in [0.5, 2): away from 0, so quotients stay finite.
 Tensor random_tensor(const Shape& shape, unsigned seed, float lo = 0.5f, float hi = 2.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = u(rng);
-  return Tensor::from(v, shape, kCpu);
+  return testing::random_tensor(shape, lo, hi, seed);
 }
 
 // Element of `t` (shape s) that output multi-index `idx` (of rank r) reads under numpy rules.
@@ -103,8 +100,8 @@ TEST(OpsBroadcast, LargeSuffixBroadcastsRunInRangesWithTheSameBits) {
   const Tensor c = random_tensor({5000, 9}, 21), v = random_tensor({9}, 22);
   EXPECT_EQ((c + v).to_vector(), reference(c, v, {5000, 9}, std::plus<float>()));
   EXPECT_EQ((v / c).to_vector(), reference(v, c, {5000, 9}, std::divides<float>()));
-  EXPECT_EQ((c * 3.0f).to_vector(), reference(c, Tensor::full({1}, 3.0f, kCpu), {5000, 9},
-                                              std::multiplies<float>()));
+  EXPECT_EQ((c * 3.0f).to_vector(),
+            reference(c, Tensor::full({1}, 3.0f, kCpu), {5000, 9}, std::multiplies<float>()));
 }
 
 TEST(OpsBroadcast, IncompatibleShapesNameBoth) {
