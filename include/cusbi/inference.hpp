@@ -98,7 +98,8 @@ class NPE {
  public:
   // The prior is copied onto `device`, where the data, network and training live. As sbi's
   // NPE(prior, device=...): NPE(prior), NPE(prior, Device::cpu()); the flow's options come
-  // first when given: NPE(prior, NsfOptions{...}, device), NPE(prior, {}, device).
+  // first when given: NPE(prior, NsfOptions{...}, device), NPE(prior, {}, device). nsf_options
+  // has no default (unlike before) so that NPE(prior, {}) means the options, unambiguously.
   explicit NPE(const Distribution& prior, Device device = Device::best());
   NPE(const Distribution& prior, const NsfOptions& nsf_options, Device device = Device::best());
   ~NPE();
