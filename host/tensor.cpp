@@ -60,11 +60,15 @@ const char* dtype_name(DType dtype) {
       return "int64";
     case DType::UInt32:
       return "uint32";
+    case DType::Float64:
+      return "float64";
   }
   return "unknown";
 }
 
-int64_t dtype_size(DType dtype) { return dtype == DType::Int64 ? 8 : 4; }
+int64_t dtype_size(DType dtype) {
+  return dtype == DType::Int64 || dtype == DType::Float64 ? 8 : 4;
+}
 
 std::string shape_str(const Shape& shape) {
   std::ostringstream os;

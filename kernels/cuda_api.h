@@ -27,3 +27,6 @@
 #if __has_include("kernels/api/gather.h")
 #include "kernels/api/gather.h"
 #endif
+#if __has_include("kernels/api/slice.h")
+#include "kernels/api/slice.h"
+#endif

@@ -21,12 +21,13 @@ std::string shape_str(const Shape& shape);  // "(2, 3)"
 int64_t shape_numel(const Shape& shape);
 
 // Element types. Float32 is what every math op takes; the integer types hold indices (take_rows),
-// counters and flags on the device so hot loops need no host round trip for them.
-enum class DType { Float32, Int32, Int64, UInt32 };
+// counters and flags on the device so hot loops need no host round trip for them. Float64 is
+// storage only (no math op takes it): state kept in double, such as MCMC chain positions.
+enum class DType { Float32, Int32, Int64, UInt32, Float64 };
 const char* dtype_name(DType dtype);  // "float32", "int64", ...
 int64_t dtype_size(DType dtype);      // bytes per element
 
-// The DType of a C++ element type (float, int32_t, int64_t, uint32_t).
+// The DType of a C++ element type (float, int32_t, int64_t, uint32_t, double).
 template <class T>
 constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, float>)
@@ -35,9 +36,11 @@ constexpr DType dtype_of() {
     return DType::Int32;
   else if constexpr (std::is_same_v<T, int64_t>)
     return DType::Int64;
+  else if constexpr (std::is_same_v<T, double>)
+    return DType::Float64;
   else {
     static_assert(std::is_same_v<T, uint32_t>,
-                  "Tensor elements are float, int32_t, int64_t or uint32_t");
+                  "Tensor elements are float, int32_t, int64_t, uint32_t or double");
     return DType::UInt32;
   }
 }
