@@ -32,10 +32,7 @@ __global__ void slice_step_kernel(kern::SliceSettings settings, kern::SliceChain
   const int32_t events = kern::slice_step(settings, chains, c, lp[c], random);
   if (events == 0) return;
   auto* count = reinterpret_cast<unsigned long long*>(counters);
-  add_event(count + 0, events & kern::kSliceFinished);
-  add_event(count + 1, events & kern::kSliceSweep);
-  add_event(count + 2, events & kern::kSliceCapped);
-  add_event(count + 3, events & kern::kSliceStalled);
+  for (int e = 0; e < kern::kSliceCounters; ++e) add_event(count + e, (events >> e) & 1);
 }
 
 }  // namespace

@@ -54,13 +54,16 @@ enum SliceBracketField : int32_t {
   kSliceBracketFields = 6
 };
 
-// Events a step reports to the caller, which counts them (integer counts: exact in any order).
+// Events a step reports to the caller, which counts them (integer counts: exact in any order):
+// counter e counts the steps whose result has bit 1 << e.
 enum SliceEvent : int32_t {
   kSliceFinished = 1,     // the chain became Done or Failed
   kSliceSweep = 2,        // a sweep was completed
   kSliceCapped = 4,       // stepping out hit its cap in this update
   kSliceStalled = 8,      // shrinkage hit its cap
+  kSliceFault = 16,       // the chain failed (also kSliceFinished)
 };
+constexpr int kSliceCounters = 5;  // the counters the loops keep, one per event bit above
 
 struct SliceSettings {
   int32_t dim = 0;
@@ -207,7 +210,7 @@ CUSBI_HD int32_t slice_step(const SliceSettings& s, const SliceChains& ch, int64
       if (!(lp > -HUGE_VAL && lp < HUGE_VAL)) {  // -inf, +inf or NaN at the current point
         ch.fault[c] = ch.sweep[c] * s.dim + ch.coord[c];
         ch.state[c] = kSliceFailed;
-        return kSliceFinished;
+        return kSliceFinished | kSliceFault;
       }
       b[kLogu] = lp + log(1.0 - random.uniform());
       b[kLx] = b[kCxi] - b[kWi] * random.uniform();

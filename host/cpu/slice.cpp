@@ -35,17 +35,14 @@ void slice_step(const kern::SliceSettings& settings, const kern::SliceChains& ch
   exec::parallel_range(
       num_chains, num_chains > kChainsPerPart,
       [&](int64_t begin, int64_t end) {
-        int64_t local[4] = {0, 0, 0, 0};
+        int64_t local[kern::kSliceCounters] = {};
         for (int64_t c = begin; c < end; ++c) {
           kern::ChainRandom random{seed, base, static_cast<uint32_t>(c), chains.draws + c};
           const int32_t events = kern::slice_step(settings, chains, c, lp[c], random);
-          local[0] += (events & kern::kSliceFinished) != 0;
-          local[1] += (events & kern::kSliceSweep) != 0;
-          local[2] += (events & kern::kSliceCapped) != 0;
-          local[3] += (events & kern::kSliceStalled) != 0;
+          for (int e = 0; e < kern::kSliceCounters; ++e) local[e] += (events >> e) & 1;
         }
         const std::lock_guard<std::mutex> guard(lock);
-        for (int e = 0; e < 4; ++e) counters[e] += local[e];
+        for (int e = 0; e < kern::kSliceCounters; ++e) counters[e] += local[e];
       },
       kChainsPerPart);
 }

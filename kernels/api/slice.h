@@ -16,8 +16,8 @@ void slice_start(const kern::SliceSettings& settings, const kern::SliceChains& c
                  uint64_t base);
 
 // One lockstep iteration: lp (chains,) is the potential at each chain's proposal row. Adds the
-// iteration's events to counters[4] = {finished chains, completed sweeps, capped step-outs,
-// stalled shrinks} (device int64).
+// iteration's events to counters[kern::kSliceCounters] = {finished chains, completed sweeps,
+// capped step-outs, stalled shrinks, failed chains} (device int64).
 void slice_step(const kern::SliceSettings& settings, const kern::SliceChains& chains,
                 int64_t num_chains, const float* lp, uint64_t seed, uint64_t base,
                 int64_t* counters);
