@@ -15,7 +15,7 @@ __global__ void slice_start_kernel(kern::SliceSettings settings, kern::SliceChai
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (c >= num_chains) return;
   chains.draws[c] = 0;
-  kern::ChainRandom random{seed, base, static_cast<uint32_t>(c), chains.draws + c};
+  kern::ChainRandom random{seed, base, static_cast<uint32_t>(c + 1), chains.draws + c};
   kern::slice_start(settings, chains, c, init + c * settings.dim, init_width, random);
 }
 
@@ -28,7 +28,7 @@ __global__ void slice_step_kernel(kern::SliceSettings settings, kern::SliceChain
                                   uint64_t base, int64_t* counters) {
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (c >= num_chains) return;
-  kern::ChainRandom random{seed, base, static_cast<uint32_t>(c), chains.draws + c};
+  kern::ChainRandom random{seed, base, static_cast<uint32_t>(c + 1), chains.draws + c};
   const int32_t events = kern::slice_step(settings, chains, c, lp[c], random);
   if (events == 0) return;
   auto* count = reinterpret_cast<unsigned long long*>(counters);

@@ -92,7 +92,8 @@ struct SliceChains {
 };
 
 // The production random source: chain c's numbers are Philox blocks keyed by the run's seed,
-// stream c and counter base + draw, so they depend on (seed, chain, draw) only. uniform() is a
+// stream c + 1 and counter base + draw, so they depend on (seed, chain, draw) only (stream 0 is
+// the generator's tensor draws; base is reserved from the generator per run). uniform() is a
 // 53-bit double in [0, 1) (numpy's rand resolution); aux() is an independent uniform from the
 // other words of the same block, for the step-out split.
 struct ChainRandom {

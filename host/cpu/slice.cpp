@@ -21,7 +21,7 @@ void slice_start(const kern::SliceSettings& settings, const kern::SliceChains& c
       [&](int64_t begin, int64_t end) {
         for (int64_t c = begin; c < end; ++c) {
           chains.draws[c] = 0;
-          kern::ChainRandom random{seed, base, static_cast<uint32_t>(c), chains.draws + c};
+          kern::ChainRandom random{seed, base, static_cast<uint32_t>(c + 1), chains.draws + c};
           kern::slice_start(settings, chains, c, init + c * settings.dim, init_width, random);
         }
       },
@@ -37,7 +37,7 @@ void slice_step(const kern::SliceSettings& settings, const kern::SliceChains& ch
       [&](int64_t begin, int64_t end) {
         int64_t local[kern::kSliceCounters] = {};
         for (int64_t c = begin; c < end; ++c) {
-          kern::ChainRandom random{seed, base, static_cast<uint32_t>(c), chains.draws + c};
+          kern::ChainRandom random{seed, base, static_cast<uint32_t>(c + 1), chains.draws + c};
           const int32_t events = kern::slice_step(settings, chains, c, lp[c], random);
           for (int e = 0; e < kern::kSliceCounters; ++e) local[e] += (events >> e) & 1;
         }

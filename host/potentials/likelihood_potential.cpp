@@ -27,11 +27,22 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   void set_x(const Tensor& x_o) override {
     x_ = potentials::observations(x_o, flow_->input_features(), device(), kWhere);
     trials_ = x_.reshape({x_.size(0), 1, x_.size(1)});
+    paired_ = false;
+  }
+
+  // Batched sampling (sbi's x_is_iid=False): one trial per theta row, x row i with theta row i,
+  // i.e. the iid form's (T, M) pairs with T = 1 and the observations along the batch.
+  bool supports_paired_x() const override { return true; }
+  void set_x_paired(const Tensor& xs) override {
+    x_ = potentials::observations(xs, flow_->input_features(), device(), kWhere);
+    trials_ = x_.reshape({1, x_.size(0), x_.size(1)});
+    paired_ = true;
   }
 
   void evaluate(const Tensor& theta, Tensor& out) override {
-    const int64_t m = check(theta, out);
-    Tensor log_likelihood = potentials::workspace(log_likelihood_, {x_.size(0), m}, device());
+    const int64_t m = check_rows(theta, out);
+    Tensor log_likelihood =
+        potentials::workspace(log_likelihood_, {paired_ ? 1 : x_.size(0), m}, device());
     flow_->log_prob(trials_, theta, log_likelihood);  // (T, M)
     Tensor prior = potentials::workspace(prior_log_prob_, {m}, device());
     prior_->log_prob(theta, prior);
@@ -39,7 +50,7 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   }
 
   void evaluate_with_gradient(const Tensor& theta, Tensor& out, Tensor& grad) override {
-    const int64_t m = check(theta, out), d = dim(), trials = x_.size(0);
+    const int64_t m = check_rows(theta, out), d = dim(), trials = paired_ ? 1 : x_.size(0);
     potentials::check_buffer(grad, theta.shape(), device(), kWhere, "grad");
     Tensor neg_log_q = potentials::workspace(log_likelihood_, {trials, m}, device());
     Tensor pair_grad;  // (T M, D): d(-log q(x_j | theta_i)) / d theta_i, row j M + i
@@ -62,7 +73,16 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   }
 
  private:
-  Tensor trials_;                           // x_ viewed as (T, 1, C)
+  int64_t check_rows(const Tensor& theta, const Tensor& out) const {
+    const int64_t m = check(theta, out);
+    CUSBI_CHECK(!paired_ || m == x_.size(0),
+                kWhere << ": " << m << " theta rows for " << x_.size(0)
+                       << " paired observations (set_x_paired); pass one theta per observation");
+    return m;
+  }
+
+  Tensor trials_;                           // x_ viewed as (T, 1, C), or (1, M, C) when paired
+  bool paired_ = false;
   Tensor log_likelihood_, prior_log_prob_;  // grow-only (T, M) and (M,)
   Tensor prior_gradient_, mask_;            // grow-only (M, D) and (M,)
   potentials::FlowInputGradient flow_gradient_;

@@ -29,28 +29,45 @@ class PosteriorPotential final : public potentials::FlowPotential {
                                        << " rows; the posterior potential takes one observation "
                                           "(C,) or (1, C)");
     x_ = std::move(x);
+    paired_ = false;
+  }
+
+  // Batched sampling: log q(theta_i | x_i), row i of xs with theta row i.
+  bool supports_paired_x() const override { return true; }
+  void set_x_paired(const Tensor& xs) override {
+    x_ = potentials::observations(xs, flow_->condition_features(), device(), kWhere);
+    paired_ = true;
   }
 
   void evaluate(const Tensor& theta, Tensor& out) override {
-    const int64_t m = check(theta, out);
+    const int64_t m = check_rows(theta, out);
     Tensor out_row = out.reshape({1, m});  // the flow's (S, B) result with S = 1
-    flow_->log_prob(theta, x_, out_row);
+    flow_->log_prob(paired_ ? theta.reshape({1, m, dim()}) : theta, x_, out_row);
     Tensor mask = potentials::workspace(mask_, {m}, device());
     prior_->support_mask(theta, mask);
     potentials::support_select(mask, 1.0f, out, nullptr, nullptr);
   }
 
   void evaluate_with_gradient(const Tensor& theta, Tensor& out, Tensor& grad) override {
-    const int64_t m = check(theta, out);
+    const int64_t m = check_rows(theta, out);
     potentials::check_buffer(grad, theta.shape(), device(), kWhere, "grad");
     Tensor neg_log_q_grad;  // d(-log q) / d theta, a view of the flow's workspace
-    flow_gradient_(*flow_, theta, x_, out, neg_log_q_grad);
+    flow_gradient_(*flow_, theta, x_, out, neg_log_q_grad);  // x_ (1, C) broadcast or (M, C)
     Tensor mask = potentials::workspace(mask_, {m}, device());
     prior_->support_mask(theta, mask);
     potentials::support_select(mask, -1.0f, out, &neg_log_q_grad, &grad);
   }
 
  private:
+  int64_t check_rows(const Tensor& theta, const Tensor& out) const {
+    const int64_t m = check(theta, out);
+    CUSBI_CHECK(!paired_ || m == x_.size(0),
+                kWhere << ": " << m << " theta rows for " << x_.size(0)
+                       << " paired observations (set_x_paired); pass one theta per observation");
+    return m;
+  }
+
+  bool paired_ = false;
   Tensor mask_;  // grow-only support mask (M,)
   potentials::FlowInputGradient flow_gradient_;
 };

@@ -16,6 +16,12 @@ Tensor Potential::operator()(const Tensor& theta) {
   return out;
 }
 
+void Potential::set_x_paired(const Tensor&) {
+  CUSBI_FAIL("this potential cannot pair observations with parameter rows (sbi's "
+             "x_is_iid=False), which batched sampling needs; sample each observation with "
+             "sample() instead");
+}
+
 TransformedPotential::TransformedPotential(std::shared_ptr<Potential> potential,
                                            ThetaTransform transform, bool include_log_abs_det,
                                            bool negate)

@@ -2,10 +2,12 @@
 #pragma once
 #include "cusbi/device.hpp"
 #include "cusbi/distributions.hpp"
+#include "cusbi/diagnostics.hpp"
 #include "cusbi/error.hpp"
 #include "cusbi/flows.hpp"
 #include "cusbi/inference.hpp"
 #include "cusbi/io.hpp"
+#include "cusbi/mcmc.hpp"
 #include "cusbi/nn.hpp"
 #include "cusbi/optim.hpp"
 #include "cusbi/persistence.hpp"

@@ -30,6 +30,12 @@ class Potential {
   virtual void set_x(const Tensor& x_o) = 0;
   virtual const Tensor& x() const = 0;  // as stored, (n, C); undefined until set
 
+  // sbi's set_x(xs, x_is_iid=False), for batched sampling: row i of xs (M, C) is the
+  // observation of theta row i (no sum over trials); evaluate() then takes exactly M rows.
+  // Undone by the next set_x. Potentials that cannot pair rows throw cusbi::Error.
+  virtual bool supports_paired_x() const { return false; }
+  virtual void set_x_paired(const Tensor& xs);
+
   // theta (M, D) on device() -> out (M,) on device(). Internal buffers grow to the largest M
   // seen and are reused, so calls at a fixed M allocate nothing; nothing is read back.
   virtual void evaluate(const Tensor& theta, Tensor& out) = 0;
@@ -60,6 +66,8 @@ class TransformedPotential final : public Potential {
   bool has_gradient() const override { return potential_->has_gradient(); }
   void set_x(const Tensor& x_o) override { potential_->set_x(x_o); }
   const Tensor& x() const override { return potential_->x(); }
+  bool supports_paired_x() const override { return potential_->supports_paired_x(); }
+  void set_x_paired(const Tensor& xs) override { potential_->set_x_paired(xs); }
   // z (M, D) -> out (M,) [, grad (M, D) = d out / d z].
   void evaluate(const Tensor& z, Tensor& out) override;
   void evaluate_with_gradient(const Tensor& z, Tensor& out, Tensor& grad) override;

@@ -10,7 +10,7 @@
 namespace cusbi::cuda {
 
 // Chain c in [0, chains) starts at init row c ((chains, D) floats) with widths init_width;
-// randomness keyed by (seed, chain, base + draw).
+// randomness keyed by (seed, stream chain + 1, base + draw).
 void slice_start(const kern::SliceSettings& settings, const kern::SliceChains& chains,
                  int64_t num_chains, const float* init, double init_width, uint64_t seed,
                  uint64_t base);
