@@ -39,12 +39,11 @@ double ess_tail(std::span<const double> draws, int64_t num_chains);
 //   (scipy.stats.rankdata "average"); z = Phi^-1((r - 3/8) / (S + 1/4)) (Blom's offset).
 // - R-hat of 2C chains of M: sqrt(((M - 1) / M * W + B / M) / W) with W the mean within-chain
 //   variance (ddof 1) and B / M the variance (ddof 1) of the chain means. rhat = max(R-hat of z,
-//   R-hat of the rank-normalised folded draws |x - median(x)|), the median over all S split draws.
-//   When one of the two is NaN (its input is constant, 0 / 0) the other is returned, as Python's
-//   max(a, b) does when only b is NaN... except that arviz returns NaN when the first (bulk) one
-//   is: so a constant dimension gives rhat NaN, as in arviz. With C == 1, arviz declines (NaN);
-//   cusbi returns the split R-hat of the two halves (the paper's definition, as Stan and the R
-//   package posterior do).
+//   R-hat of the rank-normalised folded draws |x - median(x)|), the median over all S split draws,
+//   with Python's max as arviz: NaN when the first is NaN (a constant dimension, 0 / 0, gives NaN
+//   as in arviz), the first when only the second is. With C == 1 arviz declines (NaN); cusbi
+//   returns the split R-hat of the two halves (the paper's definition, as Stan and the R package
+//   posterior compute it).
 // - ESS of 2C chains of M: autocovariances (divided by M) averaged over chains, combined with the
 //   between-chain variance into rho_t (the paper's eq. 10), summed with Geyer's initial positive
 //   sequence truncation and made monotone (Geyer's initial monotone sequence), as arviz's _ess;
