@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "cusbi/error.hpp"
@@ -69,17 +70,31 @@ double ess_of_indicator(std::span<const double> draws, int64_t num_chains, doubl
   return detail::ess_of(detail::split_chains(indicator, num_chains));
 }
 
-}  // namespace
-
-double split_rhat(std::span<const double> draws, int64_t num_chains) {
-  check_draws(draws, num_chains);
-  detail::SplitChains split = detail::split_chains(draws, num_chains);
-  const double bulk = rhat_of(rank_normalised(split));
+// R-hat from the split draws and their rank normalisation z (shared with the bulk ESS).
+double rank_rhat(detail::SplitChains split, const detail::SplitChains& z) {
+  const double bulk = rhat_of(z);
   const double centre = detail::median(split.x);
   for (double& x : split.x) x = std::fabs(x - centre);
   const double tail = rhat_of(rank_normalised(std::move(split)));
   // Python's max(bulk, tail), as arviz: bulk unless tail is larger (so NaN only from bulk).
   return tail > bulk ? tail : bulk;
+}
+
+double tail_ess(std::span<const double> draws, int64_t num_chains) {
+  std::vector<double> sorted(draws.begin(), draws.end());
+  std::sort(sorted.begin(), sorted.end());
+  const double low = ess_of_indicator(draws, num_chains, detail::quantile_type7(sorted, 0.05));
+  const double high = ess_of_indicator(draws, num_chains, detail::quantile_type7(sorted, 0.95));
+  return std::min(low, high);
+}
+
+}  // namespace
+
+double split_rhat(std::span<const double> draws, int64_t num_chains) {
+  check_draws(draws, num_chains);
+  detail::SplitChains split = detail::split_chains(draws, num_chains);
+  const detail::SplitChains z = rank_normalised(split);
+  return rank_rhat(std::move(split), z);
 }
 
 double ess_bulk(std::span<const double> draws, int64_t num_chains) {
@@ -89,11 +104,7 @@ double ess_bulk(std::span<const double> draws, int64_t num_chains) {
 
 double ess_tail(std::span<const double> draws, int64_t num_chains) {
   check_draws(draws, num_chains);
-  std::vector<double> sorted(draws.begin(), draws.end());
-  std::sort(sorted.begin(), sorted.end());
-  const double low = ess_of_indicator(draws, num_chains, detail::quantile_type7(sorted, 0.05));
-  const double high = ess_of_indicator(draws, num_chains, detail::quantile_type7(sorted, 0.95));
-  return std::min(low, high);
+  return tail_ess(draws, num_chains);
 }
 
 Diagnostics mcmc_diagnostics(const Tensor& chains) {
@@ -123,9 +134,11 @@ Diagnostics mcmc_diagnostics(const Tensor& chains) {
                                                                        << "; the chains must be "
                                                                           "finite");
     }
-    rhat[j] = static_cast<float>(split_rhat(draws, c));
-    bulk[j] = static_cast<float>(ess_bulk(draws, c));
-    tail[j] = static_cast<float>(ess_tail(draws, c));
+    detail::SplitChains split = detail::split_chains(draws, c);
+    const detail::SplitChains z = rank_normalised(split);
+    rhat[j] = static_cast<float>(rank_rhat(std::move(split), z));
+    bulk[j] = static_cast<float>(detail::ess_of(z));
+    tail[j] = static_cast<float>(tail_ess(draws, c));
   }
   return {Tensor::from(rhat, {d}, Device::cpu()), Tensor::from(bulk, {d}, Device::cpu()),
           Tensor::from(tail, {d}, Device::cpu())};
