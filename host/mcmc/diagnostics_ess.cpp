@@ -1,7 +1,7 @@
 // arviz's _ess (Vehtari et al. 2021, eq. 10-11 with Geyer's initial monotone sequence) for split
 // chains. arviz computes every autocovariance lag with an FFT; the truncation only reads lags up
-// to where the paired autocorrelations turn negative, so each lag is summed exactly on demand:
-// O(chains x draws x lags reached), the same math, no FFT.
+// to where the paired autocorrelations turn negative, which for well-mixed chains is a few, so
+// those are summed exactly on demand and an FFT (diagnostics_fft.cpp) serves chains that need many.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -12,8 +12,12 @@ namespace cusbi::detail {
 
 namespace {
 
-// Per-chain centred draws and the autocovariance at a lag (sum / M, as arviz's autocov),
-// averaged over chains.
+// Exact sums cost S per lag and an FFT of every lag ~20 S log2(2M); slowly mixing chains reach
+// many lags, so past this many the remaining lags come from one FFT (same values to rounding).
+constexpr int64_t kExactLags = 64;
+
+// The autocovariance at a lag (sum / M, as arviz's autocov) of the per-chain centred draws,
+// averaged over chains: summed exactly for the first kExactLags lags asked for, then by FFT.
 class MeanAutocov {
  public:
   explicit MeanAutocov(const SplitChains& s) : s_(s), centred_(s.x), means_(s.chains) {
@@ -27,7 +31,9 @@ class MeanAutocov {
   }
   const std::vector<double>& chain_means() const { return means_; }
 
-  double operator()(int64_t lag) const {
+  double operator()(int64_t lag) {
+    if (all_lags_.empty() && lag >= kExactLags) all_lags_ = mean_autocov_fft(s_);
+    if (!all_lags_.empty()) return all_lags_[static_cast<size_t>(lag)];
     double total = 0.0;
     for (int64_t c = 0; c < s_.chains; ++c) {
       const double* chain = centred_.data() + c * s_.draws;
@@ -40,7 +46,7 @@ class MeanAutocov {
 
  private:
   const SplitChains& s_;
-  std::vector<double> centred_, means_;
+  std::vector<double> centred_, means_, all_lags_;
 };
 
 double variance_ddof1(const std::vector<double>& v) {
@@ -62,7 +68,7 @@ double ess_of(const SplitChains& s) {
 
   const int64_t n = s.draws;
   const double nd = static_cast<double>(n);
-  const MeanAutocov acov(s);
+  MeanAutocov acov(s);
   const double mean_var = acov(0) * nd / (nd - 1.0);
   double var_plus = mean_var * (nd - 1.0) / nd;
   if (s.chains > 1) var_plus += variance_ddof1(acov.chain_means());

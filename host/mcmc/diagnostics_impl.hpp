@@ -31,6 +31,10 @@ double median(std::vector<double> x);
 // Quantile p of sorted values, R's type 7 in scipy mquantiles(alphap=1, betap=1)'s arithmetic.
 double quantile_type7(const std::vector<double>& sorted, double p);
 
+// Autocovariance of each chain at lags 0..M-1 (sum_i (x_i - mean)(x_{i+lag} - mean) / M, as
+// arviz's autocov), averaged over the chains; by FFT, O(M log M) per chain.
+std::vector<double> mean_autocov_fft(const SplitChains& s);
+
 // arviz's _ess of split chains (already rank-normalised or indicator-transformed).
 double ess_of(const SplitChains& s);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cusbi/diagnostics.hpp"
+#include "host/mcmc/diagnostics_impl.hpp"
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -142,6 +143,30 @@ TEST(McmcDiagnostics, OneChainIsSplitIntoTwoHalves) {
   std::vector<float> drift(200);
   for (size_t t = 0; t < drift.size(); ++t) drift[t] = static_cast<float>(t) / 50.0f;
   EXPECT_GT(mcmc_diagnostics(Tensor::from(drift, {1, 200, 1}, Device::cpu())).rhat.item(), 1.5);
+}
+
+TEST(McmcDiagnostics, FftAutocovarianceEqualsTheDirectSums) {
+  // Slowly mixing chains make the ESS read autocovariances from the FFT past lag 64; lengths
+  // that are and are not a power of two (zero padding must keep lags from wrapping around).
+  for (int64_t m : {64, 100, 257}) {
+    detail::SplitChains s;
+    s.chains = 3;
+    s.draws = m;
+    s.x = column(ar1_chains(1, 3 * m, 1, 0.8, 20 + m), 0);
+    const std::vector<double> fft = detail::mean_autocov_fft(s);
+    ASSERT_EQ(fft.size(), static_cast<size_t>(m));
+    for (int64_t lag = 0; lag < m; ++lag) {
+      double total = 0.0;
+      for (int64_t c = 0; c < 3; ++c) {
+        const double* x = s.x.data() + c * m;
+        double mean = 0.0;
+        for (int64_t i = 0; i < m; ++i) mean += x[i] / m;
+        for (int64_t i = 0; i + lag < m; ++i) total += (x[i] - mean) * (x[i + lag] - mean) / m;
+      }
+      // FFT rounding is ~1e-16 of the total power, i.e. of lag 0's value.
+      EXPECT_NEAR(fft[lag], total / 3, 1e-13 * fft[0]) << "m " << m << " lag " << lag;
+    }
+  }
 }
 
 TEST(McmcDiagnostics, RejectsBadInput) {
