@@ -1,7 +1,7 @@
 // MCMC convergence diagnostics (include/cusbi/diagnostics.hpp): rank-normalised split R-hat,
 // bulk ESS and tail ESS per parameter dimension, computed as arviz 0.23 does (the golden test
 // compares with it). The transforms live in diagnostics_rank.cpp, the ESS estimator in
-// diagnostics_ess.cpp; this file checks inputs and combines them.
+// diagnostics_ess.cpp (with diagnostics_fft.cpp); this file checks inputs and combines them.
 #include "cusbi/diagnostics.hpp"
 
 #include <algorithm>

@@ -48,8 +48,8 @@ double ess_tail(std::span<const double> draws, int64_t num_chains);
 //   between-chain variance into rho_t (the paper's eq. 10), summed with Geyer's initial positive
 //   sequence truncation and made monotone (Geyer's initial monotone sequence), as arviz's _ess;
 //   tau is floored at 1 / log10(2CM), so ESS <= 2CM log10(2CM). A constant input has ESS = 2CM.
-//   Autocovariances are exact sums over the lags the truncation reaches (arviz uses an FFT; the
-//   math is the same, so results agree to rounding).
+//   Autocovariances (arviz: FFT) are exact sums for the first 64 lags the truncation reaches and
+//   come from an FFT beyond (slowly mixing chains): the same math, so results agree to rounding.
 // - Tail ESS: the 5% and 95% quantiles of all C x N draws (R's type 7, linear interpolation, as
 //   arviz's scipy mquantiles(alphap=1, betap=1)); ess_tail = min(ESS of the split indicator
 //   I(x <= q05), ESS of I(x <= q95)), both without rank normalisation.
