@@ -1,7 +1,10 @@
-// FlowEstimator: the network and loss of NPE and NLE for the shared training loop (trainer.cpp).
+// FlowEstimator: the network and loss of NPE and NLE for the shared training loop (trainer.cpp);
+// and their state's check that a flow has been trained.
 #include "host/inference/flow_estimator.hpp"
 
 #include <memory>
+
+#include "cusbi/error.hpp"
 
 namespace cusbi::detail {
 
@@ -20,6 +23,13 @@ void FlowEstimator::batch_loss(const Tensor& theta, const Tensor& x, Tensor& los
     flow->loss(theta, x, losses);
   else
     flow->loss(x, theta, losses);
+}
+
+NeuralSplineFlow& FlowInferenceState::trained_flow() const {
+  CUSBI_CHECK(estimator.flow != nullptr,
+              data.estimator << ": no density estimator yet; call append_simulations(theta, x) "
+                                "and train() first");
+  return *estimator.flow;
 }
 
 }  // namespace cusbi::detail

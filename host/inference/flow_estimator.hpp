@@ -1,10 +1,13 @@
-// A neural spline flow as a TrainableEstimator, for the estimators that train one by maximum
-// likelihood: NPE (q(theta | x)) and NLE (q(x | theta)). They differ only in which of the pair is
-// the flow's modelled input and which its condition, so the adapter is written once.
+// A neural spline flow as a TrainableEstimator, and the state of an estimator that trains one by
+// maximum likelihood: NPE (q(theta | x)) and NLE (q(x | theta)). They differ only in which of the
+// pair is the flow's modelled input and which its condition, so both are written once.
 #pragma once
 #include <memory>
+#include <string>
 
+#include "cusbi/distributions.hpp"
 #include "cusbi/flows.hpp"
+#include "host/inference/simulation_data.hpp"
 #include "host/inference/trainer.hpp"
 
 namespace cusbi::detail {
@@ -35,6 +38,34 @@ class FlowEstimator final : public TrainableEstimator {
  private:
   NsfOptions options_;
   FlowRole role_;
+};
+
+// What NPE and NLE hold: the prior on the device, the simulations (the shared intake), the flow
+// as the shared loop's adapter, and the loop's state between train() calls (split, Adam, early
+// stopping, summary: what resume_training carries).
+struct FlowInferenceState {
+  std::unique_ptr<Distribution> prior;  // on `device`
+  Device device;
+  SimulationData data;
+  FlowEstimator estimator;
+  TrainingState training;
+
+  // `name` ("NPE", "NLE") starts the messages.
+  FlowInferenceState(const std::string& name, const Distribution& p, const NsfOptions& options,
+                     Device d, FlowRole role, InvalidRowPolicy policy)
+      : prior(p.to(d)),
+        device(d),
+        data(name, prior->event_size(), d, policy),
+        estimator(options, role) {}
+
+  // train_estimator on this state; returns the trained flow.
+  NeuralSplineFlow& train(const TrainOptions& options) {
+    train_estimator(estimator, data, training, options);
+    return *estimator.flow;
+  }
+
+  // The trained flow; throws when train() has not run.
+  NeuralSplineFlow& trained_flow() const;
 };
 
 }  // namespace cusbi::detail

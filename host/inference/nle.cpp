@@ -25,15 +25,8 @@ NLE& NLE::append_simulations(const Tensor& theta, const Tensor& x, bool exclude_
 
 const TrainingSummary& NLE::summary() const { return impl_->training.summary; }
 
-NeuralSplineFlow& NLE::density_estimator() {
-  CUSBI_CHECK(impl_->estimator.flow != nullptr,
-              "NLE: no density estimator yet; call append_simulations(theta, x) and train() first");
-  return *impl_->estimator.flow;
-}
-
-const NeuralSplineFlow& NLE::density_estimator() const {
-  return const_cast<NLE*>(this)->density_estimator();
-}
+NeuralSplineFlow& NLE::density_estimator() { return impl_->trained_flow(); }
+const NeuralSplineFlow& NLE::density_estimator() const { return impl_->trained_flow(); }
 
 const Distribution& NLE::prior() const { return *impl_->prior; }
 Device NLE::device() const { return impl_->device; }

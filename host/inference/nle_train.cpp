@@ -1,12 +1,9 @@
-// NLE.train: the shared training loop (trainer.cpp) on the flow q(x | theta) (flow_estimator.cpp).
+// NLE.train: the shared training loop (trainer.cpp) on the flow q(x | theta), built from the
+// training rows, with the loss -log q(x | theta) (flow_estimator.cpp).
 #include "host/inference/nle_state.hpp"
 
 namespace cusbi {
 
-NeuralSplineFlow& NLE::train(const TrainOptions& options) {
-  detail::NleState& m = *impl_;
-  detail::train_estimator(m.estimator, m.data, m.training, options);
-  return *m.estimator.flow;
-}
+NeuralSplineFlow& NLE::train(const TrainOptions& options) { return impl_->train(options); }
 
 }  // namespace cusbi

@@ -1,30 +1,18 @@
-// NPE's state, shared by the files of host/inference/npe*.cpp: the simulations (the shared
-// intake), the adapter that lets the shared training loop train its flow, and the loop's state
-// between train() calls (split, Adam, early stopping, summary: what resume_training carries).
+// NPE's state, shared by the files of host/inference/npe*.cpp: the flow q(theta | x) with the
+// prior, the simulations (NPE's invalid-row policy) and the training loop's state (the
+// FlowInferenceState it shares with NLE).
 #pragma once
-#include <memory>
-
 #include "cusbi/inference.hpp"
 #include "host/inference/flow_estimator.hpp"
-#include "host/inference/simulation_data.hpp"
-#include "host/inference/trainer.hpp"
 
 namespace cusbi {
 
 namespace detail {
 
-struct NpeState {
-  std::unique_ptr<Distribution> prior;  // on `device`
-  Device device;
-  SimulationData data;
-  FlowEstimator estimator;  // q(theta | x)
-  TrainingState training;
-
+struct NpeState : FlowInferenceState {
   NpeState(const Distribution& p, const NsfOptions& options, Device d)
-      : prior(p.to(d)),
-        device(d),
-        data("NPE", prior->event_size(), d),
-        estimator(options, FlowRole::kPosterior) {}
+      : FlowInferenceState("NPE", p, options, d, FlowRole::kPosterior,
+                           InvalidRowPolicy::kKeepAndCount) {}
 };
 
 }  // namespace detail

@@ -4,10 +4,6 @@
 
 namespace cusbi {
 
-NeuralSplineFlow& NPE::train(const TrainOptions& options) {
-  detail::NpeState& m = *impl_;
-  detail::train_estimator(m.estimator, m.data, m.training, options);
-  return *m.estimator.flow;
-}
+NeuralSplineFlow& NPE::train(const TrainOptions& options) { return impl_->train(options); }
 
 }  // namespace cusbi

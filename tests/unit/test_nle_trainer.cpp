@@ -69,8 +69,8 @@ TEST(NleTrainer, DefaultsAreSbis) {
 }
 
 TEST(NleTrainer, FlowModelsXGivenThetaZScoredOnTheTrainingRows) {
-  // x has 3 columns and theta 2, so swapped roles show in the widths. x is shifted by +5 on the
-  // validation-free end of the data so the full-data mean differs from the training mean.
+  // x has 3 columns and theta 2, so swapped roles show in the widths. With 50 rows the 5
+  // validation rows move the mean of x well beyond the tolerance, which is checked below.
   auto [theta, x] = linear_gaussian(50, 3, 3);
   NLE nle(BoxUniform(-2.0f, 2.0f, 2, kCpu), kSmall, kCpu);
   nle.append_simulations(theta, x);
@@ -132,35 +132,56 @@ TEST(NleTrainer, InvalidRowsRaiseUnlessExcludedThenDropWithABiasWarning) {
   EXPECT_EQ(nle.num_simulations(), 117);
 }
 
+// log N(x; theta, 0.01 I) in 2-D, the likelihood of linear_gaussian's 2-column x.
+double exact_log_likelihood(double dx0, double dx1) {
+  return -std::log(2.0 * M_PI * 0.01) - (dx0 * dx0 + dx1 * dx1) / 0.02;
+}
+
 TEST(NleTrainer, LearnsTheGaussianLikelihood) {
-  // x = theta + 0.1 noise: log p(x | theta) = -log(2 pi 0.01) - |x - theta|^2 / 0.02, whose
-  // mean is -2.77 nats (the entropy of N(theta, 0.01 I) in 2-D); the untrained flow is near
-  // +3. 2000 simulations, 12 epochs of batch 200 at lr 5e-3.
-  const char* sv = std::getenv("NLE_SEED"); const uint64_t seed = sv ? std::stoull(sv) : 6;
-  auto [theta, x] = linear_gaussian(2000, seed);
-  NLE nle(BoxUniform(-2.0f, 2.0f, 2, kCpu), NsfOptions{}, kCpu);
+  // x = theta + 0.1 noise, 2000 simulations from the prior, sbi's default flow, 30 epochs at
+  // lr 2e-3 (about 0.3 s here). The exact mean log p(x | theta) is 1.77 nats (minus the entropy
+  // of N(0, 0.01 I)); the untrained flow is about 4 nats below it.
+  auto [theta, x] = linear_gaussian(2000, 6);
+  NLE nle(BoxUniform(-2.0f, 2.0f, 2, kCpu), kCpu);
   nle.append_simulations(theta, x);
-  Generator g(seed + 1);
+  Generator g(7);
   CaptureWarnings warnings;  // ends at max_num_epochs
   NeuralSplineFlow& flow =
-      nle.train(quiet({.learning_rate = 5e-3, .max_num_epochs = 11, .generator = &g}));
+      nle.train(quiet({.learning_rate = 2e-3, .max_num_epochs = 29, .generator = &g}));
   const std::vector<double>& val = nle.summary().validation_loss;
-  std::printf("[ measured ] NLE validation loss: first %.3f, best %.3f after %d epochs\n",
-              val.front(), nle.summary().best_validation_loss[0],
-              static_cast<int>(nle.summary().epochs_trained[0]));
+  std::printf("[ measured ] NLE validation loss: first %.3f, best %.3f (exact -1.767)\n",
+              val.front(), nle.summary().best_validation_loss[0]);
   EXPECT_LT(val.back(), val.front() - 1.0);
-  // Points inside the prior, at the mode and 1 and 1.5 noise sd away from it.
+
+  // Mean of log q - log p over 1000 fresh pairs from the joint: minus the KL divergence (<= 0
+  // up to a Monte Carlo error of about 0.01). Over 8 data/initialisation seeds it measured
+  // -0.05 to -0.11; -0.25 leaves twice that, and still fails a likelihood whose noise sd is 50%
+  // too large (KL 0.25) or too small (0.44), or one that ignores theta (about 5 nats).
+  auto [theta_test, x_test] = linear_gaussian(1000, 106);
+  const std::vector<float> lq_test =
+                               flow.log_prob(x_test.reshape({1, 1000, 2}), theta_test).to_vector(),
+                           t = theta_test.to_vector(), xt = x_test.to_vector();
+  double mean_error = 0.0;
+  for (size_t i = 0; i < 1000; ++i)
+    mean_error +=
+        (lq_test[i] - exact_log_likelihood(xt[2 * i] - t[2 * i], xt[2 * i + 1] - t[2 * i + 1])) /
+        1000.0;
+  std::printf("[ measured ] mean log q - log p: %.3f\n", mean_error);
+  EXPECT_GT(mean_error, -0.25);
+  EXPECT_LT(mean_error, 0.05);
+
+  // Points inside the prior, at the mode and 0.5 to 1.4 noise sd from it. A single point is
+  // noisier than the mean: over 8 seeds the worst of 32 point errors was 0.51 nats, so 0.75.
   const std::vector<float> th = {0.0f, 0.0f, 0.5f, -1.0f, -1.2f, 0.8f, 1.0f, 1.0f};
   const std::vector<float> dx = {0.0f, 0.0f, 0.1f, 0.0f, -0.1f, 0.1f, 0.1f, -0.05f};
   std::vector<float> xs(th.size());
   for (size_t i = 0; i < th.size(); ++i) xs[i] = th[i] + dx[i];
-  const Tensor thetas = Tensor::from(th, {4, 2}, kCpu), xv = Tensor::from(xs, {1, 4, 2}, kCpu);
-  const std::vector<float> lq = flow.log_prob(xv, thetas).to_vector();
+  const std::vector<float> lq =
+      flow.log_prob(Tensor::from(xs, {1, 4, 2}, kCpu), Tensor::from(th, {4, 2}, kCpu)).to_vector();
   for (size_t i = 0; i < 4; ++i) {
-    const double r2 = dx[2 * i] * dx[2 * i] + dx[2 * i + 1] * dx[2 * i + 1];
-    const double exact = -std::log(2.0 * M_PI * 0.01) - r2 / 0.02;
+    const double exact = exact_log_likelihood(dx[2 * i], dx[2 * i + 1]);
     std::printf("[ measured ] log q(x | theta) %.3f, exact %.3f\n", lq[i], exact);
-    EXPECT_NEAR(lq[i], exact, 0.6) << "point " << i;
+    EXPECT_NEAR(lq[i], exact, 0.75) << "point " << i;
   }
 }
 
