@@ -109,7 +109,7 @@ void SimulationData::append(const Tensor& theta_in, const Tensor& x_in, bool exc
       invalid_rows_ += static_cast<int64_t>(r.invalid.size());
     }
   } else if (exclude_invalid_x && raises) {
-    // sbi's NLE warns whenever the flag is set, whether or not a row is dropped.
+    // sbi's NLE and NRE warn whenever the flag is set, whether or not a row is dropped.
     warn(who + ": exclude_invalid_x = true" + biased_warning(estimator));
   }
   warn_if_invalid_for_zscoring(x, who);

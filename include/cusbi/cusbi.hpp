@@ -6,6 +6,7 @@
 #include "cusbi/flows.hpp"
 #include "cusbi/inference.hpp"
 #include "cusbi/io.hpp"
+#include "cusbi/nle.hpp"
 #include "cusbi/nn.hpp"
 #include "cusbi/optim.hpp"
 #include "cusbi/persistence.hpp"
