@@ -38,7 +38,8 @@ class NLE {
   // when elsewhere). Appends to the simulations held so far. Unlike NPE's (whose default is
   // true and which keeps invalid rows for train() to refuse), sbi's NLE defaults to
   // exclude_invalid_x = false and then throws cusbi::Error when a row of x or theta holds NaN or
-  // +-inf, naming how many: dropping them biases the likelihood (Gloeckler et al. 2021). With
+  // +-inf (sbi looks at x only; a NaN theta would make the loss NaN), naming how many and what
+  // to do: dropping them biases the likelihood (Gloeckler et al. 2021). With
   // exclude_invalid_x = true they are dropped, and (as sbi, even when none is found) a warning
   // says the results may be systematically wrong. Returns *this.
   NLE& append_simulations(const Tensor& theta, const Tensor& x, bool exclude_invalid_x = false);
