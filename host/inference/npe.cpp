@@ -27,15 +27,8 @@ NPE& NPE::append_simulations(const Tensor& theta, const Tensor& x, bool exclude_
 
 const TrainingSummary& NPE::summary() const { return impl_->training.summary; }
 
-NeuralSplineFlow& NPE::density_estimator() {
-  CUSBI_CHECK(impl_->estimator.flow != nullptr,
-              "NPE: no density estimator yet; call append_simulations(theta, x) and train() first");
-  return *impl_->estimator.flow;
-}
-
-const NeuralSplineFlow& NPE::density_estimator() const {
-  return const_cast<NPE*>(this)->density_estimator();
-}
+NeuralSplineFlow& NPE::density_estimator() { return impl_->trained_flow(); }
+const NeuralSplineFlow& NPE::density_estimator() const { return impl_->trained_flow(); }
 
 const Distribution& NPE::prior() const { return *impl_->prior; }
 Device NPE::device() const { return impl_->device; }

@@ -1,6 +1,7 @@
-// SimulationData::append, sbi's append_simulations for every estimator. Invalid rows are found on
-// the device (x - x is NaN exactly where x is NaN or +-inf, and a row sum keeps the NaN), so only
-// one flag per row, and the invalid rows themselves for the message, come back to the host.
+// SimulationData::append, sbi's append_simulations for every estimator, with NPE's or NLE's/NRE's
+// invalid-row policy (InvalidRowPolicy). Invalid rows are found on the device (x - x is NaN
+// exactly where x is NaN or +-inf, and a row sum keeps the NaN), so only one flag per row, and
+// the invalid rows themselves for the message, come back to the host.
 #include "host/inference/simulation_data.hpp"
 
 #include <string>
@@ -72,6 +73,12 @@ std::string describe_invalid(const InvalidRows& r, int64_t total) {
   return s + " (" + std::to_string(r.invalid.size()) + " of " + std::to_string(total) + " rows)";
 }
 
+// The note that dropping invalid rows biases an NLE or NRE (sbi: "systematically wrong results").
+std::string biased_warning(const std::string& estimator) {
+  return "; dropping invalid simulations gives systematically wrong (biased) results for " +
+         estimator + " and is only recommended for expert users";
+}
+
 }  // namespace
 
 void SimulationData::append(const Tensor& theta_in, const Tensor& x_in, bool exclude_invalid_x) {
@@ -80,13 +87,20 @@ void SimulationData::append(const Tensor& theta_in, const Tensor& x_in, bool exc
   Tensor theta = theta_in.to(device), x = x_in.to(device);
   const int64_t n = theta.size(0);
   CUSBI_CHECK(n > 0, who << ": got 0 simulations; pass at least one pair");
+  const bool raises = policy == InvalidRowPolicy::kRaiseOrBiased;
   if (!all_finite(x) || !all_finite(theta)) {
     const InvalidRows r = find_invalid_rows(theta, x);
+    CUSBI_CHECK(exclude_invalid_x || !raises,
+                who << ": " << describe_invalid(r, n) << "; " << estimator
+                    << " does not allow invalid simulations. Replace the invalid values with an "
+                       "unreasonably low or high value, or pass exclude_invalid_x = true to drop "
+                       "those rows (the results may then be biased)");
     if (exclude_invalid_x) {
       CUSBI_CHECK(!r.valid.empty(),
                   who << ": " << describe_invalid(r, n)
                       << ": no valid simulation is left; check the simulator and the prior");
-      warn(who + ": " + describe_invalid(r, n) + "; they are excluded from training");
+      warn(who + ": " + describe_invalid(r, n) + "; they are excluded from training" +
+           (raises ? biased_warning(estimator) : ""));
       theta = take_rows(theta, r.valid);
       x = take_rows(x, r.valid);
     } else {
@@ -94,6 +108,9 @@ void SimulationData::append(const Tensor& theta_in, const Tensor& x_in, bool exc
            " kept because exclude_invalid_x is false; training will fail on them");
       invalid_rows_ += static_cast<int64_t>(r.invalid.size());
     }
+  } else if (exclude_invalid_x && raises) {
+    // sbi's NLE and NRE warn whenever the flag is set, whether or not a row is dropped.
+    warn(who + ": exclude_invalid_x = true" + biased_warning(estimator));
   }
   warn_if_invalid_for_zscoring(x, who);
   if (theta_.defined()) {

@@ -8,6 +8,7 @@
 #include "cusbi/inference.hpp"
 #include "cusbi/io.hpp"
 #include "cusbi/mcmc.hpp"
+#include "cusbi/nle.hpp"
 #include "cusbi/nn.hpp"
 #include "cusbi/optim.hpp"
 #include "cusbi/persistence.hpp"
