@@ -1,9 +1,12 @@
-// sbi's tutorial 18 ("More flexibility over the training loop and samplers"), NPE section, in
-// cusbi: simulate 1000 pairs from BoxUniform(-3, 3)^2 with x = theta + 0.1 * noise,
+// sbi's tutorial 18 ("More flexibility over the training loop and samplers"), NPE and NLE
+// sections, in cusbi: simulate 1000 pairs from BoxUniform(-3, 3)^2 with x = theta + 0.1 * noise,
 // build_nsf(theta, x), train it with a hand-written loop (100 full-batch Adam steps at lr 5e-4,
 // exactly the tutorial's), draw 1000 flow samples at x_o = [1, 1] and pairplot them, then wrap
-// the flow in a DirectPosterior (rejection outside the prior) and sample and plot again. The
-// gradient of the mean loss is handed to backward() by hand: cusbi has no general autograd.
+// the flow in a DirectPosterior (rejection outside the prior) and sample and plot again. NLE:
+// build_nsf(x, theta) trained by the same loop on flow.loss(x, theta), then
+// likelihood_estimator_based_potential and an MCMCPosterior with 50 chains (slice sampling,
+// resample init) for 1000 samples, plotted with contours. The gradient of the mean loss is
+// handed to backward() by hand: cusbi has no general autograd.
 // Runs on Device::best(); CUSBI_DEVICE=cpu|cuda|cuda:N overrides that choice. The pictures go
 // to the folder given as the first argument (default: the current folder).
 //   ./build/examples/training_interface [output-folder]
@@ -44,21 +47,75 @@ void print_moments(const cusbi::Tensor& samples) {
 std::filesystem::path g_output = ".";
 
 // Writes the tutorial's pairplot (limits [-3, 3]^2, figsize (3, 3)) as PNG and SVG.
-void plot(const cusbi::Tensor& samples, const std::string& name) {
+void plot(const cusbi::Tensor& samples, const std::string& name, const char* upper = "hist") {
   if (!cusbi::plot_available()) {
     std::printf("pairplot %s skipped: this cusbi was built without cairo\n", name.c_str());
     return;
   }
-  const cusbi::Figure figure =
-      cusbi::pairplot(samples, {.limits = {{-3, 3}, {-3, 3}}, .figsize = {3, 3}});
+  const cusbi::Figure figure = cusbi::pairplot(
+      samples, {.limits = {{-3, 3}, {-3, 3}}, .upper = upper, .figsize = {3, 3}});
   for (const char* ext : {".png", ".svg"}) figure.save(g_output / (name + ext));
   std::printf("pairplot: %s.png and .svg\n", (g_output / name).string().c_str());
+}
+
+// The tutorial's training loop: 100 full-batch Adam steps (lr 5e-4) on mean(flow.loss(input,
+// condition)); prints the mean loss now and then, returns the seconds it took.
+double train_loop(cusbi::NeuralSplineFlow& flow, const cusbi::Tensor& input,
+                  const cusbi::Tensor& condition, int steps) {
+  using namespace cusbi;
+  const int64_t n = input.size(0);
+  Adam opt(flow.parameters(), flow.gradients(), /*lr=*/5e-4);
+  // d mean(losses) / d losses_i = 1 / B for every i: made once, reused by every step.
+  const Tensor grad_mean = Tensor::full({n}, 1.0f / static_cast<float>(n), input.device());
+  const auto start = Clock::now();
+  Tensor losses;
+  for (int step = 1; step <= steps; ++step) {
+    opt.zero_grad();
+    losses = flow.loss(input, condition);  // (1000,): -log q(input_i | condition_i)
+    flow.backward(grad_mean);              // loss = mean(losses); loss.backward()
+    opt.step();
+    // Reading the loss waits for the device, so print it only now and then.
+    if (step == 1 || step % 25 == 0)
+      std::printf("step %3d  mean loss %.4f\n", step, sum_all(losses) / static_cast<float>(n));
+  }
+  synchronize(input.device());  // GPU work is queued asynchronously; wait before the clock
+  std::printf("Shape of losses: %s\n", shape_str(losses.shape()).c_str());
+  return seconds_since(start);
+}
+
+// The tutorial's NLE section: the likelihood flow q(x | theta), its potential and MCMC.
+void run_nle(const cusbi::BoxUniform& prior, const cusbi::Tensor& theta, const cusbi::Tensor& x,
+             const cusbi::Tensor& x_o, cusbi::Generator& generator) {
+  using namespace cusbi;
+  std::printf("\n-- Neural Likelihood Estimation --\n");
+  // Note that the order of x and theta are reversed in comparison to NPE.
+  NeuralSplineFlow density_estimator = build_nsf(x, theta, {}, &generator);
+  const double train_seconds = train_loop(density_estimator, x, theta, 100);
+
+  auto [potential, tf] = likelihood_estimator_based_potential(density_estimator, prior, x_o);
+  MCMCPosterior posterior(potential, /*proposal=*/prior, tf,
+                          {.num_chains = 50, .thin = 1, .method = "slice_np_vectorized",
+                           .generator = &generator});
+  const Tensor samples = posterior.sample({1000}, x_o);
+  const MCMCRunInfo& run = posterior.last_run();
+  std::printf("Shape of samples: %s\n", shape_str(samples.shape()).c_str());
+  print_moments(samples);
+  const Diagnostics d = posterior.diagnostics();
+  const std::vector<float> rhat = d.rhat.to_vector(), ess = d.ess_bulk.to_vector();
+  std::printf("R-hat %.3f %.3f, bulk ESS %.0f %.0f (of %lld chains x %lld kept draws)\n", rhat[0],
+              rhat[1], ess[0], ess[1], static_cast<long long>(posterior.chains().size(0)),
+              static_cast<long long>(posterior.chains().size(1)));
+  plot(samples, "nle_posterior_samples", "contour");
+  std::printf("NLE training loop: %.3f s; MCMC: %.3f s (init %lld potential evaluations, "
+              "%lld lockstep iterations x 50 chains, %lld host round trips)\n",
+              train_seconds, run.seconds, static_cast<long long>(run.init_evaluations),
+              static_cast<long long>(run.iterations), static_cast<long long>(run.host_round_trips));
 }
 
 int run() {
   using namespace cusbi;
   const Device device = cusbi_examples::choose_device();
-  std::printf("cusbi training interface (sbi tutorial 18, NPE) on %s\n", device.str().c_str());
+  std::printf("cusbi training interface (sbi tutorial 18, NPE and NLE) on %s\n", device.str().c_str());
 
   constexpr int64_t kNumSimulations = 1000;
   constexpr int kSteps = 100;
@@ -74,26 +131,7 @@ int run() {
 
   // The neural spline flow with sbi's defaults; z-scoring statistics come from theta and x.
   NeuralSplineFlow density_estimator = build_nsf(theta, x, {}, &generator);
-  Adam opt(density_estimator.parameters(), density_estimator.gradients(), /*lr=*/5e-4);
-
-  // d mean(losses) / d losses_i = 1 / B for every i: made once, reused by every step.
-  const Tensor grad_mean =
-      Tensor::full({kNumSimulations}, 1.0f / static_cast<float>(kNumSimulations), device);
-  const auto train_start = Clock::now();
-  Tensor losses;
-  for (int step = 1; step <= kSteps; ++step) {
-    opt.zero_grad();
-    losses = density_estimator.loss(theta, x);  // (1000,): -log q(theta_i | x_i)
-    density_estimator.backward(grad_mean);      // loss = mean(losses); loss.backward()
-    opt.step();
-    // Reading the loss waits for the device, so print it only now and then.
-    if (step == 1 || step % 25 == 0)
-      std::printf("step %3d  mean loss %.4f\n", step,
-                  sum_all(losses) / static_cast<float>(kNumSimulations));
-  }
-  synchronize(device);  // GPU work is queued asynchronously; wait before reading the clock
-  const double train_seconds = seconds_since(train_start);
-  std::printf("Shape of losses: %s\n", shape_str(losses.shape()).c_str());
+  const double train_seconds = train_loop(density_estimator, theta, x, kSteps);
 
   const Tensor x_o = Tensor::from({1.0f, 1.0f}, {1, 2}, device);
   std::printf("Shape of x_o: %s            # Must have a batch dimension\n",
@@ -131,6 +169,8 @@ int run() {
               "sampling: %.4f s\n",
               train_seconds, kSteps / train_seconds, static_cast<long long>(kNumSamples),
               sample_seconds, posterior_seconds);
+
+  run_nle(prior, theta, x, x_o, generator);
   return 0;
 }
 

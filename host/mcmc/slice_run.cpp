@@ -2,7 +2,7 @@
 // proposals (one batched call), then one step over all chains. The loop cannot know which
 // chains are done without reading the device, so it reads the event counters after the first
 // iteration (an all-NaN potential fails every chain there), then not before the earliest
-// iteration at which every chain could be done (each coordinate update takes at least 4
+// iteration at which every chain could be done (each coordinate update takes at least 3
 // evaluations), then every kCheckEvery iterations: a run of I iterations waits for the device
 // about 2 + (I - earliest) / kCheckEvery times and runs at most kCheckEvery - 1 idle iterations.
 #include "host/mcmc/slice_run.hpp"
@@ -80,8 +80,9 @@ SliceRunStats SliceRun::run(Potential& potential, const Tensor& init,
     cuda::set_device(device_.index());
     cuda::slice_start(settings, ch, chains_, init.data(), init_width, seed, base);
   }
-  // Each coordinate update takes >= 4 iterations, so no chain finishes earlier than this.
-  const int64_t earliest = 4 * settings.sweeps * settings.dim;
+  // Each coordinate update takes >= 3 iterations (4 without reuse_value), so no chain finishes
+  // earlier than this.
+  const int64_t earliest = 3 * settings.sweeps * settings.dim;
   // Stepping out and shrinking are capped, so an update takes at most this many iterations.
   const int64_t per_update = 2 + kern::kSliceMaxStepOut + kern::kSliceMaxShrink + 1;
   const int64_t latest = per_update * settings.sweeps * settings.dim + 1;
