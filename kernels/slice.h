@@ -23,6 +23,11 @@
 //   acceptance instead of being evaluated again at the next update (same chains, fewer calls).
 // - sbi's extra, discarded coordinate update after the last sweep is skipped: a chain is done
 //   when its last sweep completes (the same samples, four or more fewer evaluations).
+// - A NaN potential at a shrinkage proposal counts as outside the slice (sbi's `lp < logu` is
+//   false for NaN, so sbi would accept the point and carry NaN on).
+// - The slice level log p(x) + log(1 - u) is double; in sbi it becomes a float32 torch scalar
+//   (the potential's dtype), so a comparison can differ when lp lies within about one float ulp
+//   of the level (the golden fixtures, tools/sbi_slice_trajectory.py, are checked insensitive).
 // Positions, widths and brackets are double (numpy's float64 in sbi); proposals are rounded to
 // float for the float32 potential, as sbi's torch call does.
 #pragma once

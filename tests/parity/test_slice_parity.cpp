@@ -31,7 +31,7 @@ struct DeviceSliceChains {
         draws(zeros({chains}, DType::Int64)),
         proposal(zeros({chains, s.dim}, DType::Float32)),
         samples(zeros({chains, s.kept, s.dim}, DType::Float32)),
-        counters(zeros({4}, DType::Int64)) {}
+        counters(zeros({kern::kSliceCounters}, DType::Int64)) {}
 
   static Tensor zeros(const Shape& shape, DType dtype) {
     return Tensor::zeros(shape, dtype, Device::cuda());

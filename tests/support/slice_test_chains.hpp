@@ -46,7 +46,7 @@ struct HostSliceChains {
   std::vector<int64_t> sweep, fault;
   std::vector<uint64_t> draws;
   std::vector<float> proposal, samples;
-  std::vector<int64_t> counters = std::vector<int64_t>(4, 0);
+  std::vector<int64_t> counters = std::vector<int64_t>(kern::kSliceCounters, 0);
 };
 
 // A banana in `dim` coordinates with a wall: x0 ~ N(0, 1.5^2), x_d | x_{d-1} centred on
