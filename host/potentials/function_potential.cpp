@@ -30,6 +30,10 @@ class FunctionPotential final : public Potential {
                 where << ": for theta " << shape_str(theta.shape()) << " it returned "
                       << (values.defined() ? shape_str(values.shape()) : std::string("nothing"))
                       << "; return one float log density per row, shape (" << m << ",)");
+    CUSBI_CHECK(values.device() == device_,
+                where << ": it returned values on " << values.device().str()
+                      << " for a potential declared on " << device_.str()
+                      << "; return them on the theta's device (or declare the potential there)");
     out.copy_(values);
   }
 

@@ -28,11 +28,14 @@ struct InitStrategyParameters {
   // Candidates drawn from the proposal per chain (resample, sir): sbi's 10,000.
   int64_t num_candidate_samples = 10000;
   int64_t num_batches = 1;  // resample draws num_batches x num_candidate_samples candidates
-  // Chains draw their start from one common pool of candidates instead of a pool each. Each
-  // chain's start then has exactly sbi's distribution, but chains may share a start point
-  // (they are dependent); the potential is evaluated num_candidate_samples times instead of
-  // num_chains times as often. Off by default: sbi's independent pools.
-  bool shared_candidates = false;
+  // true: all chains draw their start from one common pool of candidates (evaluated once);
+  // false: each chain from a pool of its own, as sbi does. Each chain's start has exactly sbi's
+  // distribution either way (a categorical draw from num_candidate_samples proposal draws
+  // weighted by exp(potential)); with a common pool the chains' starts are dependent and may
+  // coincide (the chains still move independently from there), and the init costs
+  // num_candidate_samples potential evaluations instead of num_chains times as many (sbi's
+  // tutorial: 10,000 instead of 500,000, most of its MCMC time on a CPU).
+  bool shared_candidates = true;
 };
 
 // What to do with a chain whose current point has a potential of -inf, +inf or NaN (sbi would

@@ -142,6 +142,7 @@ TEST(McmcStats, TwoModesWeightedByManyChains) {
   MCMCOptions o = options(1000, 14, generator);
   o.init_strategy = "resample";
   o.init_strategy_parameters.num_candidate_samples = 1000;
+  o.init_strategy_parameters.shared_candidates = false;  // independent starts: weights' error
   o.warmup_steps = 20;
   MCMCPosterior posterior(potential, proposal, ThetaTransform(), o);
   const Tensor samples = posterior.sample({20000});
