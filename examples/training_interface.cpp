@@ -52,8 +52,8 @@ void plot(const cusbi::Tensor& samples, const std::string& name, const char* upp
     std::printf("pairplot %s skipped: this cusbi was built without cairo\n", name.c_str());
     return;
   }
-  const cusbi::Figure figure = cusbi::pairplot(
-      samples, {.limits = {{-3, 3}, {-3, 3}}, .upper = upper, .figsize = {3, 3}});
+  const cusbi::Figure figure =
+      cusbi::pairplot(samples, {.limits = {{-3, 3}, {-3, 3}}, .upper = upper, .figsize = {3, 3}});
   for (const char* ext : {".png", ".svg"}) figure.save(g_output / (name + ext));
   std::printf("pairplot: %s.png and .svg\n", (g_output / name).string().c_str());
 }
@@ -93,9 +93,9 @@ void run_nle(const cusbi::BoxUniform& prior, const cusbi::Tensor& theta, const c
   const double train_seconds = train_loop(density_estimator, x, theta, 100);
 
   auto [potential, tf] = likelihood_estimator_based_potential(density_estimator, prior, x_o);
-  MCMCPosterior posterior(potential, /*proposal=*/prior, tf,
-                          {.num_chains = 50, .thin = 1, .method = "slice_np_vectorized",
-                           .generator = &generator});
+  MCMCPosterior posterior(
+      potential, /*proposal=*/prior, tf,
+      {.num_chains = 50, .thin = 1, .method = "slice_np_vectorized", .generator = &generator});
   const Tensor samples = posterior.sample({1000}, x_o);
   const MCMCRunInfo& run = posterior.last_run();
   std::printf("Shape of samples: %s\n", shape_str(samples.shape()).c_str());
@@ -106,16 +106,18 @@ void run_nle(const cusbi::BoxUniform& prior, const cusbi::Tensor& theta, const c
               rhat[1], ess[0], ess[1], static_cast<long long>(posterior.chains().size(0)),
               static_cast<long long>(posterior.chains().size(1)));
   plot(samples, "nle_posterior_samples", "contour");
-  std::printf("NLE training loop: %.3f s; MCMC: %.3f s (init %lld potential evaluations, "
-              "%lld lockstep iterations x 50 chains, %lld host round trips)\n",
-              train_seconds, run.seconds, static_cast<long long>(run.init_evaluations),
-              static_cast<long long>(run.iterations), static_cast<long long>(run.host_round_trips));
+  std::printf(
+      "NLE training loop: %.3f s; MCMC: %.3f s (init %lld potential evaluations, "
+      "%lld lockstep iterations x 50 chains, %lld host round trips)\n",
+      train_seconds, run.seconds, static_cast<long long>(run.init_evaluations),
+      static_cast<long long>(run.iterations), static_cast<long long>(run.host_round_trips));
 }
 
 int run() {
   using namespace cusbi;
   const Device device = cusbi_examples::choose_device();
-  std::printf("cusbi training interface (sbi tutorial 18, NPE and NLE) on %s\n", device.str().c_str());
+  std::printf("cusbi training interface (sbi tutorial 18, NPE and NLE) on %s\n",
+              device.str().c_str());
 
   constexpr int64_t kNumSimulations = 1000;
   constexpr int kSteps = 100;
@@ -165,10 +167,11 @@ int run() {
   std::printf("acceptance rate %.3f\n", posterior.last_acceptance_rates().at(0));
   plot(posterior_samples, "npe_posterior_samples");
 
-  std::printf("training loop: %.3f s (%.1f steps/s); flow sampling %lld: %.4f s; posterior "
-              "sampling: %.4f s\n",
-              train_seconds, kSteps / train_seconds, static_cast<long long>(kNumSamples),
-              sample_seconds, posterior_seconds);
+  std::printf(
+      "training loop: %.3f s (%.1f steps/s); flow sampling %lld: %.4f s; posterior "
+      "sampling: %.4f s\n",
+      train_seconds, kSteps / train_seconds, static_cast<long long>(kNumSamples), sample_seconds,
+      posterior_seconds);
 
   run_nle(prior, theta, x, x_o, generator);
   return 0;

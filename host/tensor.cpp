@@ -66,9 +66,7 @@ const char* dtype_name(DType dtype) {
   return "unknown";
 }
 
-int64_t dtype_size(DType dtype) {
-  return dtype == DType::Int64 || dtype == DType::Float64 ? 8 : 4;
-}
+int64_t dtype_size(DType dtype) { return dtype == DType::Int64 || dtype == DType::Float64 ? 8 : 4; }
 
 std::string shape_str(const Shape& shape) {
   std::ostringstream os;

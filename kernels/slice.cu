@@ -24,8 +24,8 @@ __device__ void add_event(unsigned long long* counter, bool happened) {
 }
 
 __global__ void slice_step_kernel(kern::SliceSettings settings, kern::SliceChains chains,
-                                  int64_t num_chains, const float* lp, uint64_t seed,
-                                  uint64_t base, int64_t* counters) {
+                                  int64_t num_chains, const float* lp, uint64_t seed, uint64_t base,
+                                  int64_t* counters) {
   const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (c >= num_chains) return;
   kern::ChainRandom random{seed, base, static_cast<uint32_t>(c + 1), chains.draws + c};
@@ -42,7 +42,7 @@ void slice_start(const kern::SliceSettings& settings, const kern::SliceChains& c
                  uint64_t base) {
   if (num_chains == 0) return;
   slice_start_kernel<<<grid_for(num_chains), kBlock, 0, stream()>>>(settings, chains, num_chains,
-                                                                     init, init_width, seed, base);
+                                                                    init, init_width, seed, base);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -50,8 +50,8 @@ void slice_step(const kern::SliceSettings& settings, const kern::SliceChains& ch
                 int64_t num_chains, const float* lp, uint64_t seed, uint64_t base,
                 int64_t* counters) {
   if (num_chains == 0) return;
-  slice_step_kernel<<<grid_for(num_chains), kBlock, 0, stream()>>>(settings, chains, num_chains,
-                                                                    lp, seed, base, counters);
+  slice_step_kernel<<<grid_for(num_chains), kBlock, 0, stream()>>>(settings, chains, num_chains, lp,
+                                                                   seed, base, counters);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

@@ -58,18 +58,18 @@ enum SliceBracketField : int32_t {
   kLx = 3,
   kUx = 4,
   kXi = 5,
-  kLpx = 6,   // log p at the current point (known after its BEGIN or its acceptance)
+  kLpx = 6,  // log p at the current point (known after its BEGIN or its acceptance)
   kSliceBracketFields = 7
 };
 
 // Events a step reports to the caller, which counts them (integer counts: exact in any order):
 // counter e counts the steps whose result has bit 1 << e.
 enum SliceEvent : int32_t {
-  kSliceFinished = 1,     // the chain became Done or Failed
-  kSliceSweep = 2,        // a sweep was completed
-  kSliceCapped = 4,       // stepping out hit its cap in this update
-  kSliceStalled = 8,      // shrinkage hit its cap
-  kSliceFault = 16,       // the chain failed (also kSliceFinished)
+  kSliceFinished = 1,  // the chain became Done or Failed
+  kSliceSweep = 2,     // a sweep was completed
+  kSliceCapped = 4,    // stepping out hit its cap in this update
+  kSliceStalled = 8,   // shrinkage hit its cap
+  kSliceFault = 16,    // the chain failed (also kSliceFinished)
 };
 constexpr int kSliceCounters = 5;  // the counters the loops keep, one per event bit above
 
@@ -91,18 +91,18 @@ struct SliceSettings {
 
 // Per-chain state, as structure-of-arrays over all chains; host or device pointers alike.
 struct SliceChains {
-  double* x;          // (C, D) current position
-  double* width;      // (C, D) bracket widths
-  int32_t* order;     // (C, D) this sweep's coordinate order
-  double* bracket;    // (C, kSliceBracketFields)
-  int32_t* coord;     // (C,) position i in order: the active coordinate is order[i]
-  int32_t* state;     // (C,) SliceState
-  int32_t* budget;    // (C, 2) step-outs left at the lower / upper end, or shrinks so far
-  int64_t* sweep;     // (C,) completed sweeps t
-  uint64_t* draws;    // (C,) draws taken from the chain's random stream
-  float* proposal;    // (C, D) the point evaluated next
-  float* samples;     // (C, kept, D) kept sweeps after the warm-up
-  int64_t* fault;     // (C,) -1, or sweep·D + i where the current point was not finite
+  double* x;        // (C, D) current position
+  double* width;    // (C, D) bracket widths
+  int32_t* order;   // (C, D) this sweep's coordinate order
+  double* bracket;  // (C, kSliceBracketFields)
+  int32_t* coord;   // (C,) position i in order: the active coordinate is order[i]
+  int32_t* state;   // (C,) SliceState
+  int32_t* budget;  // (C, 2) step-outs left at the lower / upper end, or shrinks so far
+  int64_t* sweep;   // (C,) completed sweeps t
+  uint64_t* draws;  // (C,) draws taken from the chain's random stream
+  float* proposal;  // (C, D) the point evaluated next
+  float* samples;   // (C, kept, D) kept sweeps after the warm-up
+  int64_t* fault;   // (C,) -1, or sweep·D + i where the current point was not finite
 };
 
 // The production random source: chain c's numbers are Philox blocks keyed by the run's seed,
@@ -212,8 +212,8 @@ CUSBI_HD void slice_start(const SliceSettings& s, const SliceChains& ch, int64_t
 // Accepting xi: x[k] = xi, width tuning, and either the next coordinate or the sweep's end
 // (record, new order, or done). Returns the events.
 template <class Random>
-CUSBI_HD int32_t slice_accept(const SliceSettings& s, const SliceChains& ch, int64_t c,
-                              int32_t k, double lp, Random& random) {
+CUSBI_HD int32_t slice_accept(const SliceSettings& s, const SliceChains& ch, int64_t c, int32_t k,
+                              double lp, Random& random) {
   double* b = ch.bracket + c * kSliceBracketFields;
   const int64_t t = ch.sweep[c];
   ch.x[c * s.dim + k] = b[kXi];
@@ -282,7 +282,7 @@ CUSBI_HD int32_t slice_step(const SliceSettings& s, const SliceChains& ch, int64
       slice_propose(s, ch, c, k, b[kXi]);
       return step ? kSliceCapped : 0;
     }
-    default: {  // kSliceShrink
+    default: {                             // kSliceShrink
       if (lp < b[kLogu] || !(lp == lp)) {  // outside the slice (NaN counts as outside)
         if (++budget[0] <= kSliceMaxShrink) {
           if (b[kXi] < b[kCxi])

@@ -62,17 +62,17 @@ std::vector<float> log_weights(const Tensor& candidates, bool sir, InitContext& 
                               "candidates (init_strategy_parameters.num_candidate_samples)");
 }
 
-Tensor weighted_starts(const std::string& strategy, const InitStrategyParameters& p,
-                       int64_t chains, InitContext& ctx, int64_t* evaluations) {
+Tensor weighted_starts(const std::string& strategy, const InitStrategyParameters& p, int64_t chains,
+                       InitContext& ctx, int64_t* evaluations) {
   const bool sir = strategy == "sir";
   // sbi's resample draws num_batches x num_candidate_samples; sir draws num_candidate_samples.
   const int64_t n = sir ? p.num_candidate_samples : p.num_batches * p.num_candidate_samples;
   const int64_t d = ctx.proposal.event_size();
   const Device device = ctx.potential.device();
   std::vector<float> chosen(static_cast<size_t>(chains * d));
-  ProgressLine progress("Generating " + std::to_string(chains) + " MCMC inits via " + strategy +
-                            " strategy",
-                        chains, ctx.show_progress);
+  ProgressLine progress(
+      "Generating " + std::to_string(chains) + " MCMC inits via " + strategy + " strategy", chains,
+      ctx.show_progress);
   // Chains per group: their candidates together fill about one call (a pool each), or all
   // chains share one pool.
   const int64_t group = p.shared_candidates ? chains : std::max<int64_t>(1, kRowsPerCall / n);
@@ -105,26 +105,24 @@ Tensor initial_points(const std::string& strategy, const InitStrategyParameters&
     return ctx.transform.forward(ctx.proposal.sample({chains}, &ctx.generator))
         .to(ctx.potential.device());
   if (strategy == "resample" || strategy == "sir") {
-    CUSBI_CHECK(parameters.num_candidate_samples >= 1 && parameters.num_batches >= 1,
-                "MCMC init '" << strategy
-                              << "': num_candidate_samples and num_batches must be >= 1, got "
-                              << parameters.num_candidate_samples << " and "
-                              << parameters.num_batches);
+    CUSBI_CHECK(
+        parameters.num_candidate_samples >= 1 && parameters.num_batches >= 1,
+        "MCMC init '" << strategy << "': num_candidate_samples and num_batches must be >= 1, got "
+                      << parameters.num_candidate_samples << " and " << parameters.num_batches);
     return weighted_starts(strategy, parameters, chains, ctx, evaluations);
   }
   if (strategy == "latest_sample") {
     CUSBI_CHECK(ctx.latest != nullptr && ctx.latest->defined(),
                 "MCMC init 'latest_sample': no previous run to continue; sample once with "
                 "another init strategy first");
-    CUSBI_CHECK(ctx.latest->size(0) >= chains,
-                "MCMC init 'latest_sample': the last run stored " << ctx.latest->size(0)
-                                                                  << " chains but " << chains
-                                                                  << " are requested");
+    CUSBI_CHECK(ctx.latest->size(0) >= chains, "MCMC init 'latest_sample': the last run stored "
+                                                   << ctx.latest->size(0) << " chains but "
+                                                   << chains << " are requested");
     return ctx.latest->slice_rows(0, chains).clone();
   }
   CUSBI_FAIL("MCMC: unknown init_strategy '" << strategy
-                                              << "'; use \"resample\" (sbi's default), "
-                                                 "\"proposal\", \"sir\" or \"latest_sample\"");
+                                             << "'; use \"resample\" (sbi's default), "
+                                                "\"proposal\", \"sir\" or \"latest_sample\"");
 }
 
 }  // namespace cusbi::mcmc

@@ -26,8 +26,9 @@ void MCMCPosterior::Impl::use_x(const Tensor& x) {
   } else if (default_x.defined()) {
     potential->set_x(default_x);
   } else {
-    CUSBI_CHECK(!paired, "MCMC: no x given and no default x set (the potential still holds "
-                         "sample_batched's observations); pass x or call set_default_x(x)");
+    CUSBI_CHECK(!paired,
+                "MCMC: no x given and no default x set (the potential still holds "
+                "sample_batched's observations); pass x or call set_default_x(x)");
     return;
   }
   paired = false;
@@ -69,8 +70,9 @@ const Tensor& MCMCPosterior::default_x() const { return impl_->default_x; }
 Tensor MCMCPosterior::log_prob(const Tensor& theta, const Tensor& x) {
   Impl& s = *impl_;
   if (!s.warned_log_prob) {
-    warn("MCMCPosterior::log_prob returns the potential, an unnormalised log posterior "
-         "(as sbi, which warns the same)");
+    warn(
+        "MCMCPosterior::log_prob returns the potential, an unnormalised log posterior "
+        "(as sbi, which warns the same)");
     s.warned_log_prob = true;
   }
   s.use_x(x);

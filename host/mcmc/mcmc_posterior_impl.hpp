@@ -10,21 +10,21 @@
 namespace cusbi {
 
 struct MCMCPosterior::Impl {
-  std::shared_ptr<Potential> potential;      // theta space, as the builder returned it
-  std::unique_ptr<Distribution> proposal;    // on the potential's device
-  ThetaTransform transform;                  // on the potential's device
+  std::shared_ptr<Potential> potential;               // theta space, as the builder returned it
+  std::unique_ptr<Distribution> proposal;             // on the potential's device
+  ThetaTransform transform;                           // on the potential's device
   std::shared_ptr<TransformedPotential> z_potential;  // what the chains sample
   MCMCOptions options;
   Tensor default_x;
-  Tensor map;                                // cached MAP for the default x
+  Tensor map;  // cached MAP for the default x
   bool warned_log_prob = false;
-  bool paired = false;                       // the potential holds sample_batched's rows
+  bool paired = false;  // the potential holds sample_batched's rows
 
-  std::unique_ptr<mcmc::SliceRun> run;       // reused while (chains, D, kept) stay the same
+  std::unique_ptr<mcmc::SliceRun> run;  // reused while (chains, D, kept) stay the same
   int64_t run_num_chains = 0, run_kept = 0;
-  Tensor chains;                             // (C, n, D) theta of the last run
-  Tensor latest;                             // (C, D) z: each chain's last kept state
-  bool batched = false;                      // the last run was sample_batched
+  Tensor chains;         // (C, n, D) theta of the last run
+  Tensor latest;         // (C, D) z: each chain's last kept state
+  bool batched = false;  // the last run was sample_batched
   MCMCRunInfo info;
 
   Device device() const { return potential->device(); }

@@ -58,7 +58,8 @@ Tensor MCMCPosterior::Impl::run_chains(int64_t num_chains, int64_t num_samples,
   settings.kept = (recorded + t - 1) / t - w;
   settings.max_width = HUGE_VAL;
   settings.reuse_value = true;  // one evaluation fewer per coordinate update (kernels/slice.h)
-  if (!run || run_num_chains != num_chains || run_kept != settings.kept || run->device() != device()) {
+  if (!run || run_num_chains != num_chains || run_kept != settings.kept ||
+      run->device() != device()) {
     run.reset();  // free the old buffers before allocating the new ones
     run = std::make_unique<mcmc::SliceRun>(num_chains, d, settings.kept, device());
     run_num_chains = num_chains;
@@ -132,8 +133,8 @@ Tensor MCMCPosterior::sample(const Shape& sample_shape, const Tensor& x,
                                             << " asks for no samples; ask for at least one");
   s.use_x(x);
   Generator& generator = options.generator ? *options.generator : default_generator();
-  mcmc::InitContext ctx{*s.potential, *s.proposal, s.transform, generator, &s.latest,
-                        options.show_progress};
+  mcmc::InitContext ctx{*s.potential, *s.proposal, s.transform,
+                        generator,    &s.latest,   options.show_progress};
   int64_t init_evaluations = 0;
   const Tensor init = mcmc::initial_points(options.init_strategy, options.init_strategy_parameters,
                                            options.num_chains, ctx, &init_evaluations);
@@ -143,10 +144,10 @@ Tensor MCMCPosterior::sample(const Shape& sample_shape, const Tensor& x,
   s.info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const Tensor flat = chains.reshape({-1, d});
   if (flat.size(0) < n) {  // chains dropped (InvalidChainPolicy::Drop)
-    CUSBI_CHECK(sample_shape.size() == 1,
-                "MCMC: dropped chains left " << flat.size(0) << " of " << n
-                                             << " samples, which do not fill sample_shape "
-                                             << shape_str(sample_shape));
+    CUSBI_CHECK(sample_shape.size() == 1, "MCMC: dropped chains left "
+                                              << flat.size(0) << " of " << n
+                                              << " samples, which do not fill sample_shape "
+                                              << shape_str(sample_shape));
     warn("MCMC: returning " + std::to_string(flat.size(0)) + " samples instead of " +
          std::to_string(n) + " after dropping chains");
     return flat.clone();
@@ -189,16 +190,16 @@ Tensor MCMCPosterior::sample_batched(const Shape& sample_shape, const Tensor& xs
   const bool continue_runs = options.init_strategy == "latest_sample";
   for (int64_t i = 0; i < b && !continue_runs; ++i) {
     s.potential->set_x(x_rows.slice_rows(i, i + 1));
-    mcmc::InitContext ctx{*s.potential, *s.proposal, s.transform, generator, nullptr,
-                          options.show_progress};
-    inits.push_back(mcmc::initial_points(options.init_strategy, options.init_strategy_parameters,
-                                         c, ctx, &init_evaluations));
+    mcmc::InitContext ctx{*s.potential, *s.proposal, s.transform,
+                          generator,    nullptr,     options.show_progress};
+    inits.push_back(mcmc::initial_points(options.init_strategy, options.init_strategy_parameters, c,
+                                         ctx, &init_evaluations));
   }
   Tensor init;
   if (continue_runs) {
     mcmc::InitContext ctx{*s.potential, *s.proposal, s.transform, generator, &s.latest, false};
-    init = mcmc::initial_points(options.init_strategy, options.init_strategy_parameters, b * c,
-                                ctx, &init_evaluations);
+    init = mcmc::initial_points(options.init_strategy, options.init_strategy_parameters, b * c, ctx,
+                                &init_evaluations);
   } else {
     init = cat(inits, 0);
   }

@@ -93,11 +93,9 @@ SliceRunStats SliceRun::run(Potential& potential, const Tensor& init,
   for (;;) {
     potential.evaluate(proposal_, lp_);
     if (cpu)
-      cpu::slice_step(settings, ch, chains_, lp_.data(), seed, base,
-                      counters_.data_as<int64_t>());
+      cpu::slice_step(settings, ch, chains_, lp_.data(), seed, base, counters_.data_as<int64_t>());
     else
-      cuda::slice_step(settings, ch, chains_, lp_.data(), seed, base,
-                       counters_.data_as<int64_t>());
+      cuda::slice_step(settings, ch, chains_, lp_.data(), seed, base, counters_.data_as<int64_t>());
     ++stats.iterations;
     if (!cpu && stats.iterations < next_check) continue;
     if (cpu) {
@@ -110,10 +108,10 @@ SliceRunStats SliceRun::run(Potential& potential, const Tensor& init,
     }
     progress.update(host_counts[1]);
     if (host_counts[0] == chains_) break;
-    CUSBI_CHECK(stats.iterations <= latest,
-                "MCMC: the slice sampler ran " << stats.iterations
-                                               << " iterations, more than its bound; this is a "
-                                                  "bug in cusbi, please report it");
+    CUSBI_CHECK(stats.iterations <= latest, "MCMC: the slice sampler ran "
+                                                << stats.iterations
+                                                << " iterations, more than its bound; this is a "
+                                                   "bug in cusbi, please report it");
   }
   stats.capped = host_counts[2];
   stats.stalled = host_counts[3];

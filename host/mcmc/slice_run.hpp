@@ -45,11 +45,11 @@ class SliceRun {
 
   int64_t chains_, dim_;
   Device device_;
-  Tensor x_, width_, bracket_;                    // float64
-  Tensor order_, coord_, state_, budget_;         // int32
-  Tensor sweep_, fault_, counters_;               // int64
-  Tensor draws_;                                  // uint64 stored as int64
-  Tensor proposal_, samples_, lp_;                // float32
+  Tensor x_, width_, bracket_;             // float64
+  Tensor order_, coord_, state_, budget_;  // int32
+  Tensor sweep_, fault_, counters_;        // int64
+  Tensor draws_;                           // uint64 stored as int64
+  Tensor proposal_, samples_, lp_;         // float32
 };
 
 }  // namespace cusbi::mcmc

@@ -66,9 +66,8 @@ void check_map_options(const MapOptions& o) {
               "map: num_init_samples must be >= 1, got " << o.num_init_samples);
 }
 
-Tensor gradient_ascent(const std::shared_ptr<Potential>& potential,
-                       const ThetaTransform& transform, const Tensor& inits,
-                       const MapOptions& options) {
+Tensor gradient_ascent(const std::shared_ptr<Potential>& potential, const ThetaTransform& transform,
+                       const Tensor& inits, const MapOptions& options) {
   const Device device = potential->device();
   const int64_t d = potential->dim();
   const std::vector<float> init_potential = (*potential)(inits).to_vector();
@@ -79,8 +78,7 @@ Tensor gradient_ascent(const std::shared_ptr<Potential>& potential,
   // z: (K, D), the optimised points, owned here; Adam updates it in place from grad, which the
   // objective fills with d(-potential)/dz.
   const Tensor z =
-      transform.forward(best_inits(inits, init_potential, options.num_to_optimize, device))
-          .clone();
+      transform.forward(best_inits(inits, init_potential, options.num_to_optimize, device)).clone();
   const int64_t k = z.size(0);
   Tensor grad = Tensor::zeros({k, d}, device);
   Tensor loss = Tensor::empty({k}, device);

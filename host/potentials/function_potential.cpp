@@ -38,8 +38,9 @@ class FunctionPotential final : public Potential {
   }
 
   void evaluate_with_gradient(const Tensor&, Tensor&, Tensor&) override {
-    CUSBI_FAIL("potential function: a potential made by potential_from_function has no "
-               "gradient; MAP search needs one of the estimator-based potentials");
+    CUSBI_FAIL(
+        "potential function: a potential made by potential_from_function has no "
+        "gradient; MAP search needs one of the estimator-based potentials");
   }
 
  private:

@@ -17,9 +17,10 @@ Tensor Potential::operator()(const Tensor& theta) {
 }
 
 void Potential::set_x_paired(const Tensor&) {
-  CUSBI_FAIL("this potential cannot pair observations with parameter rows (sbi's "
-             "x_is_iid=False), which batched sampling needs; sample each observation with "
-             "sample() instead");
+  CUSBI_FAIL(
+      "this potential cannot pair observations with parameter rows (sbi's "
+      "x_is_iid=False), which batched sampling needs; sample each observation with "
+      "sample() instead");
 }
 
 TransformedPotential::TransformedPotential(std::shared_ptr<Potential> potential,

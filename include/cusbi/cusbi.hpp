@@ -1,8 +1,8 @@
 // Umbrella header: everything a cusbi user needs. CUDA-free: compiles with plain g++.
 #pragma once
 #include "cusbi/device.hpp"
-#include "cusbi/distributions.hpp"
 #include "cusbi/diagnostics.hpp"
+#include "cusbi/distributions.hpp"
 #include "cusbi/error.hpp"
 #include "cusbi/flows.hpp"
 #include "cusbi/inference.hpp"

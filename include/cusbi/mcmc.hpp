@@ -47,8 +47,8 @@ enum class InvalidChainPolicy { Raise, Drop };
 // order: {.num_chains = 50, .thin = 1, .warmup_steps = 200, .method = ..., .init_strategy = ...}.
 struct MCMCOptions {
   int64_t num_chains = 20;
-  int64_t thin = 1;            // sbi's -1 sentinel means 1; 1..10 as sbi validates
-  int64_t warmup_steps = 200;  // W: kept sweeps dropped per chain (W·thin sweeps)
+  int64_t thin = 1;                            // sbi's -1 sentinel means 1; 1..10 as sbi validates
+  int64_t warmup_steps = 200;                  // W: kept sweeps dropped per chain (W·thin sweeps)
   std::string method = "slice_np_vectorized";  // the one method cusbi has
   // "resample" (sbi's default), "proposal", "sir", "latest_sample" (continue each chain from the
   // last run's final state; needs a previous run with at least as many chains).
@@ -64,15 +64,15 @@ struct MCMCOptions {
 // What the last sampling run did, for benchmarks and for users who wonder why it was slow.
 struct MCMCRunInfo {
   int64_t num_chains = 0;
-  int64_t sweeps_per_chain = 0;      // 50 tuning + W·T + ceil(N·T/C)
-  int64_t iterations = 0;            // lockstep iterations = batched potential calls
-  int64_t potential_evaluations = 0; // rows evaluated while sampling (iterations x chains)
-  int64_t init_evaluations = 0;      // rows evaluated by the init strategy
-  int64_t host_round_trips = 0;      // times the sampling loop waited for the device
-  int64_t capped_step_outs = 0;      // coordinate updates whose stepping out hit its cap
-  int64_t stalled_shrinks = 0;       // updates whose shrinkage collapsed onto the current point
+  int64_t sweeps_per_chain = 0;        // 50 tuning + W·T + ceil(N·T/C)
+  int64_t iterations = 0;              // lockstep iterations = batched potential calls
+  int64_t potential_evaluations = 0;   // rows evaluated while sampling (iterations x chains)
+  int64_t init_evaluations = 0;        // rows evaluated by the init strategy
+  int64_t host_round_trips = 0;        // times the sampling loop waited for the device
+  int64_t capped_step_outs = 0;        // coordinate updates whose stepping out hit its cap
+  int64_t stalled_shrinks = 0;         // updates whose shrinkage collapsed onto the current point
   std::vector<int64_t> failed_chains;  // chains whose point became invalid (Drop policy)
-  double seconds = 0.0;              // init and sampling, wall clock
+  double seconds = 0.0;                // init and sampling, wall clock
 };
 
 // A user's potential from a function of a batch of theta (M, D) on `device` to log densities

@@ -93,8 +93,8 @@ TEST(McmcStats, CorrelatedGaussian) {
   auto potential = host_potential(2, [rho](const float* t) {
     return -0.5 * (t[0] * t[0] - 2 * rho * t[0] * t[1] + t[1] * t[1]) / (1 - rho * rho);
   });
-  MultivariateNormal proposal = MultivariateNormal::diagonal(Tensor::zeros({2}, Device::cpu()),
-                                                             Tensor::full({2}, 1.0f, Device::cpu()));
+  MultivariateNormal proposal = MultivariateNormal::diagonal(
+      Tensor::zeros({2}, Device::cpu()), Tensor::full({2}, 1.0f, Device::cpu()));
   MCMCPosterior posterior(potential, proposal, ThetaTransform(), options(200, 12, generator));
   const Moments m = moments(posterior.sample({20000}));
   // Gibbs-like coordinate moves on rho = 0.9 have an integrated autocorrelation time of about
@@ -173,8 +173,8 @@ TEST(McmcStats, TruncatedByBoxThroughLogitTransform) {
   auto Phi = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
   const double alpha = -1.6, beta = 0.4, z = Phi(beta) - Phi(alpha);
   const double mean = 0.8 + 0.5 * (phi(alpha) - phi(beta)) / z;
-  const double var =
-      0.25 * (1 + (alpha * phi(alpha) - beta * phi(beta)) / z - std::pow((phi(alpha) - phi(beta)) / z, 2));
+  const double var = 0.25 * (1 + (alpha * phi(alpha) - beta * phi(beta)) / z -
+                             std::pow((phi(alpha) - phi(beta)) / z, 2));
   // sd ~0.26, ~5,000 effective draws: standard errors 0.004 (mean) and 0.001 (variance).
   EXPECT_NEAR(m.mean[0], mean, 0.02);
   EXPECT_NEAR(m.var[0], var, 0.006);
