@@ -40,7 +40,7 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   }
 
   void evaluate(const Tensor& theta, Tensor& out) override {
-    const int64_t m = check_rows(theta, out);
+    const int64_t m = check(theta, out);
     Tensor log_likelihood =
         potentials::workspace(log_likelihood_, {paired_ ? 1 : x_.size(0), m}, device());
     flow_->log_prob(trials_, theta, log_likelihood);  // (T, M)
@@ -50,7 +50,7 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   }
 
   void evaluate_with_gradient(const Tensor& theta, Tensor& out, Tensor& grad) override {
-    const int64_t m = check_rows(theta, out), d = dim(), trials = paired_ ? 1 : x_.size(0);
+    const int64_t m = check(theta, out), d = dim(), trials = paired_ ? 1 : x_.size(0);
     potentials::check_buffer(grad, theta.shape(), device(), kWhere, "grad");
     Tensor neg_log_q = potentials::workspace(log_likelihood_, {trials, m}, device());
     Tensor pair_grad;  // (T M, D): d(-log q(x_j | theta_i)) / d theta_i, row j M + i
@@ -73,16 +73,7 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   }
 
  private:
-  int64_t check_rows(const Tensor& theta, const Tensor& out) const {
-    const int64_t m = check(theta, out);
-    CUSBI_CHECK(!paired_ || m == x_.size(0),
-                kWhere << ": " << m << " theta rows for " << x_.size(0)
-                       << " paired observations (set_x_paired); pass one theta per observation");
-    return m;
-  }
-
   Tensor trials_;  // x_ viewed as (T, 1, C), or (1, M, C) when paired
-  bool paired_ = false;
   Tensor log_likelihood_, prior_log_prob_;  // grow-only (T, M) and (M,)
   Tensor prior_gradient_, mask_;            // grow-only (M, D) and (M,)
   potentials::FlowInputGradient flow_gradient_;

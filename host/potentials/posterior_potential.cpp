@@ -40,7 +40,7 @@ class PosteriorPotential final : public potentials::FlowPotential {
   }
 
   void evaluate(const Tensor& theta, Tensor& out) override {
-    const int64_t m = check_rows(theta, out);
+    const int64_t m = check(theta, out);
     Tensor out_row = out.reshape({1, m});  // the flow's (S, B) result with S = 1
     flow_->log_prob(paired_ ? theta.reshape({1, m, dim()}) : theta, x_, out_row);
     Tensor mask = potentials::workspace(mask_, {m}, device());
@@ -49,7 +49,7 @@ class PosteriorPotential final : public potentials::FlowPotential {
   }
 
   void evaluate_with_gradient(const Tensor& theta, Tensor& out, Tensor& grad) override {
-    const int64_t m = check_rows(theta, out);
+    const int64_t m = check(theta, out);
     potentials::check_buffer(grad, theta.shape(), device(), kWhere, "grad");
     Tensor neg_log_q_grad;  // d(-log q) / d theta, a view of the flow's workspace
     flow_gradient_(*flow_, theta, x_, out, neg_log_q_grad);  // x_ (1, C) broadcast or (M, C)
@@ -59,15 +59,6 @@ class PosteriorPotential final : public potentials::FlowPotential {
   }
 
  private:
-  int64_t check_rows(const Tensor& theta, const Tensor& out) const {
-    const int64_t m = check(theta, out);
-    CUSBI_CHECK(!paired_ || m == x_.size(0),
-                kWhere << ": " << m << " theta rows for " << x_.size(0)
-                       << " paired observations (set_x_paired); pass one theta per observation");
-    return m;
-  }
-
-  bool paired_ = false;
   Tensor mask_;  // grow-only support mask (M,)
   potentials::FlowInputGradient flow_gradient_;
 };

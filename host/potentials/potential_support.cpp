@@ -19,6 +19,9 @@ int64_t FlowPotential::check(const Tensor& theta, const Tensor& out) const {
                      << "; build the potential again");
   const int64_t m = check_theta(theta, dim(), device(), where_);
   check_buffer(out, {m}, device(), where_, "out");
+  CUSBI_CHECK(!paired_ || m == x_.size(0),
+              where_ << ": " << m << " theta rows for " << x_.size(0)
+                     << " paired observations (set_x_paired); pass one theta per observation");
   return m;
 }
 

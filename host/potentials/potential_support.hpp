@@ -23,11 +23,13 @@ class FlowPotential : public Potential {
   const Tensor& x() const override { return x_; }
 
  protected:
-  int64_t check(const Tensor& theta, const Tensor& out) const;  // returns M
+  // Returns M; with paired observations (set_x_paired) M must be their count.
+  int64_t check(const Tensor& theta, const Tensor& out) const;
 
   std::shared_ptr<NeuralSplineFlow> flow_;
   std::unique_ptr<Distribution> prior_;  // on the flow's device
   Tensor x_;                             // (n, C) once set
+  bool paired_ = false;                  // x_ row i belongs to theta row i (set_x_paired)
   const char* where_;                    // "posterior potential", for messages
 };
 
