@@ -1,10 +1,11 @@
 // SliceRun: the lockstep loop of the many-chain slice sampler. Per iteration: potential at the
 // proposals (one batched call), then one step over all chains. The loop cannot know which
-// chains are done without reading the device, so it reads the event counters after the first
-// iteration (an all-NaN potential fails every chain there), then not before the earliest
+// chains are done without reading the device, so on a GPU it reads the event counters after the
+// first iteration (an all-NaN potential fails every chain there), then not before the earliest
 // iteration at which every chain could be done (each coordinate update takes at least 3
-// evaluations), then every kCheckEvery iterations: a run of I iterations waits for the device
-// about 2 + (I - earliest) / kCheckEvery times and runs at most kCheckEvery - 1 idle iterations.
+// evaluations), then at half the estimated remaining iterations (from the sweeps completed so
+// far), spaced at least max(kCheckEvery, 1/kIdleShare of the run so far): about log2 of the
+// run's length plus a few reads for the slowest chains' tail.
 #include "host/mcmc/slice_run.hpp"
 
 #include <algorithm>
@@ -19,10 +20,29 @@ namespace cusbi::mcmc {
 
 namespace {
 
-// Iterations between the host's reads of the counters on a GPU. An iteration costs a flow
-// evaluation (tens of launches); a read costs one round trip (~10-20 us). 8 keeps both the idle
-// iterations at the end (< 8) and the round trips (1 per 8 iterations) small.
+// The fewest iterations between the host's reads of the counters on a GPU: kCheckEvery, or
+// 1/kIdleShare of the iterations so far. An iteration costs a flow evaluation (tens of
+// launches); a read costs a round trip and lets the device's queue run dry. The chains finish
+// at different times (the slowest lags the mean by some percent of the run), so the tail is read
+// at this spacing: a few reads, and at most max(8, 1/64 of the run) idle iterations at the end.
 constexpr int64_t kCheckEvery = 8;
+constexpr int64_t kIdleShare = 64;
+
+// The iteration of the next read: half of the iterations the sweeps still missing would take at
+// the rate seen so far (iterations per completed sweep and chain), at least kCheckEvery ahead.
+// Failed chains complete no more sweeps: their share is left out (an underestimate, so a read
+// never comes late by more than kCheckEvery).
+int64_t next_read(int64_t iterations, const int64_t* counts, int64_t sweeps, int64_t chains) {
+  int64_t ahead = std::max(kCheckEvery, iterations / kIdleShare);
+  const int64_t done = counts[1], failed = counts[4], alive = chains - failed;
+  if (done > 0 && alive > 0) {
+    const double per_sweep = double(iterations) * double(chains) / double(done);
+    const double missing = double(std::max<int64_t>(0, (chains - failed) * sweeps - done)) /
+                           double(alive);
+    ahead = std::max<int64_t>(ahead, static_cast<int64_t>(0.5 * per_sweep * missing));
+  }
+  return iterations + ahead;
+}
 
 }  // namespace
 
@@ -73,6 +93,7 @@ SliceRunStats SliceRun::run(Potential& potential, const Tensor& init,
                                       << " chains of dimension " << dim_);
   const kern::SliceChains ch = pointers();
   const bool cpu = device_.is_cpu();
+  const bool sparse = !cpu || sparse_reads_;  // read the counters only now and then
   counters_.zero_();
   if (cpu) {
     cpu::slice_start(settings, ch, chains_, init.data(), init_width, seed, base);
@@ -97,14 +118,15 @@ SliceRunStats SliceRun::run(Potential& potential, const Tensor& init,
     else
       cuda::slice_step(settings, ch, chains_, lp_.data(), seed, base, counters_.data_as<int64_t>());
     ++stats.iterations;
-    if (!cpu && stats.iterations < next_check) continue;
-    if (cpu) {
+    if (sparse && stats.iterations < next_check) continue;
+    if (!sparse) {
       std::copy_n(counters_.data_as<int64_t>(), kern::kSliceCounters, host_counts);
     } else {
       const std::vector<int64_t> read = counters_.to_vector_as<int64_t>();
       std::copy(read.begin(), read.end(), host_counts);
       ++stats.host_round_trips;
-      next_check = std::max(earliest, stats.iterations + kCheckEvery);
+      next_check =
+          std::max(earliest, next_read(stats.iterations, host_counts, settings.sweeps, chains_));
     }
     progress.update(host_counts[1]);
     if (host_counts[0] == chains_) break;
@@ -117,7 +139,7 @@ SliceRunStats SliceRun::run(Potential& potential, const Tensor& init,
   stats.stalled = host_counts[3];
   if (host_counts[4] > 0) {  // one read of the fault records, only when some chain failed
     const std::vector<int64_t> fault = fault_.to_vector_as<int64_t>();
-    if (!cpu) ++stats.host_round_trips;
+    if (sparse) ++stats.host_round_trips;
     for (int64_t c = 0; c < chains_; ++c)
       if (fault[c] >= 0) stats.faults.push_back({c, fault[c] / dim_, fault[c] % dim_});
   }

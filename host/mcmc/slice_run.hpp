@@ -39,12 +39,16 @@ class SliceRun {
   // (C, kept, D) float: the kept sweeps of the last run, z space, chain-major.
   const Tensor& samples() const { return samples_; }
   Device device() const { return device_; }
+  // On the CPU the counters are read every iteration (free there); with sparse reads the CPU
+  // follows the GPU's schedule instead, which lets tests check that schedule without a GPU.
+  void set_sparse_reads(bool sparse) { sparse_reads_ = sparse; }
 
  private:
   kern::SliceChains pointers();
 
   int64_t chains_, dim_;
   Device device_;
+  bool sparse_reads_ = false;
   Tensor x_, width_, bracket_;             // float64
   Tensor order_, coord_, state_, budget_;  // int32
   Tensor sweep_, fault_, counters_;        // int64
