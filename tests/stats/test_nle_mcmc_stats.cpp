@@ -1,9 +1,9 @@
 // sbi's NLE tutorial end to end on the CPU: BoxUniform(-3, 3) prior in 2-D, x = theta + 0.1 noise,
 // 1000 simulations, an NSF likelihood q(x | theta) trained by the NLE trainer (early stopping),
 // then build_posterior() with the tutorial's MCMC settings (slice sampling, 50 chains, warm-up
-// 200, resample init) at x_o. The true posterior is N(x_o, 0.1^2 I) for one
-// trial and N(mean of the trials, 0.1^2 / n I) for n iid trials (the box truncates nothing: x_o
-// is > 20 standard deviations inside it).
+// 200, resample init) at x_o. The true posterior is N(x_o, 0.1^2 I) for one trial and N(mean of the
+// trials, 0.1^2 / n I) for n iid trials (the box truncates nothing: x_o is > 20 standard deviations
+// inside it).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -43,13 +43,13 @@ Summary summarise(const Tensor& samples) {
 // - its mean is within 0.03 of the true one (0.006-0.029; the flow's shift of x with theta is
 //   learned from 900 pairs spread over a 6 x 6 box), of which 1000 draws of 50 chains add a
 //   standard error of ~0.004: 0.04 for the mean;
-// - its core is up to ~17% wider or narrower than 0.1 (IQR-based sd 0.09-0.117; 0.116 over a
-//   20,000-draw run of this training), and the quartiles of 1000 draws add ~5%: 30% for the
-//   IQR-based sd. The plain sd is not checked: the flow's log q falls off too slowly where
-//   training saw no x (|x - theta| > 4 noise sd), which inflates the posterior's tails (sd
-//   0.13-0.15 over a 20,000-draw run; with batch 200, one chain in the far tail doubled a 1000-draw
-//   sd in one of four trainings), while the sampler reproduces the potential (tests/stats/
-//   test_mcmc_stats.cpp checks it on analytic targets).
+// - its core is up to ~17% wider or narrower than 0.1 (IQR-based sd of 1000 draws 0.09-0.117;
+//   0.116 from 20,000 draws of a training with sbi's batch 200), and the quartiles of 1000 draws
+//   add ~5%: 30% for the IQR-based sd. The plain sd is not checked: the flow's log q falls off too
+//   slowly where training saw no x (|x - theta| > 4 noise sd), which inflates the posterior's tails
+//   (sd 0.13-0.15 over a 20,000-draw run; with batch 200, one chain in the far tail doubled a
+//   1000-draw sd in one of four trainings), while the sampler reproduces the potential
+//   (tests/stats/ test_mcmc_stats.cpp checks it on analytic targets).
 constexpr double kMeanTolerance = 0.04;
 constexpr double kSdRelativeTolerance = 0.3;
 
