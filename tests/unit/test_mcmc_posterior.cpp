@@ -203,6 +203,7 @@ TEST(McmcPosterior, LatestSampleContinuesEachChainWhereItStopped) {
   int right = 0;
   for (int c = 0; c < 40; ++c) {
     const bool was_right = first[c * 2 + 1] > 0;  // the chain's last kept state
+    ASSERT_GT(std::fabs(first[c * 2 + 1]), 2.5f) << "chain " << c << " ended outside the modes";
     right += was_right;
     for (int k = 0; k < 3; ++k) EXPECT_EQ(second[c * 3 + k] > 0, was_right) << "chain " << c;
   }
