@@ -97,6 +97,7 @@ Tensor MCMCPosterior::Impl::run_chains(int64_t num_chains, int64_t num_samples,
     }
     z = take_rows(z.reshape({num_chains, settings.kept * d}), alive)
             .reshape({-1, settings.kept, d});
+    latest = take_rows(latest, alive);  // a failed chain has no state to continue from
     warn("MCMC: " + std::to_string(failed) + " of " + std::to_string(num_chains) +
          " chains reached a point with a non-finite potential and were left out");
   }
