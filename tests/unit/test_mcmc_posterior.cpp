@@ -143,10 +143,11 @@ TEST(McmcPosterior, InitStrategiesCountTheirEvaluations) {
   MCMCOptions o = quiet(3, 0, g);
   o.init_strategy_parameters.num_candidate_samples = 50;
   o.init_strategy_parameters.num_batches = 2;
-  o.init_strategy = "resample";  // num_batches x num_candidate_samples per chain
+  o.init_strategy = "resample";  // num_batches x num_candidate_samples per chain (sbi's pools)
+  o.init_strategy_parameters.shared_candidates = false;
   posterior.sample({6}, Tensor(), o);
   EXPECT_EQ(posterior.last_run().init_evaluations, 3 * 2 * 50);
-  o.init_strategy_parameters.shared_candidates = true;  // one pool for all chains
+  o.init_strategy_parameters.shared_candidates = true;  // one pool for all chains (the default)
   posterior.sample({6}, Tensor(), o);
   EXPECT_EQ(posterior.last_run().init_evaluations, 2 * 50);
   o.init_strategy_parameters.shared_candidates = false;
