@@ -10,6 +10,7 @@
 #include <memory>
 #include <utility>
 
+#include "cusbi/classifiers.hpp"
 #include "cusbi/distributions.hpp"
 #include "cusbi/flows.hpp"
 #include "cusbi/tensor.hpp"
@@ -112,6 +113,19 @@ std::pair<std::shared_ptr<Potential>, ThetaTransform> posterior_estimator_based_
     bool enable_transform = true);
 std::pair<std::shared_ptr<Potential>, ThetaTransform> likelihood_estimator_based_potential(
     const NeuralSplineFlow& flow, const Distribution& prior, const Tensor& x_o,
+    bool enable_transform = true);
+
+// sbi's ratio_estimator_based_potential for NRE (spec mcmc_nre.md §4.2): x_o (n_trials, C) are
+// iid trials, and the potential is sum_j f(theta, x_j) + log prior(theta), f the classifier's
+// logit (the log-ratio, no sigmoid) (-inf outside a box prior, through its log_prob). The
+// gradient w.r.t. theta comes from the classifier's backward to its theta input, summed over the
+// trials, plus the prior's; 0 outside the prior's support. By shared_ptr (shares the network)
+// or by value (a deep copy, as sbi's tutorial calls it on the trained net).
+std::pair<std::shared_ptr<Potential>, ThetaTransform> ratio_estimator_based_potential(
+    std::shared_ptr<RatioClassifier> net, const Distribution& prior, const Tensor& x_o,
+    bool enable_transform = true);
+std::pair<std::shared_ptr<Potential>, ThetaTransform> ratio_estimator_based_potential(
+    const RatioClassifier& net, const Distribution& prior, const Tensor& x_o,
     bool enable_transform = true);
 
 }  // namespace cusbi
