@@ -110,9 +110,10 @@ void nre_c_loss(const Tensor& marginal_logits, const Tensor& joint_logits, float
   check_logits(marginal_logits, op);
   check_logits(joint_logits, op);
   ops::common_device(marginal_logits, joint_logits, op);
-  CUSBI_CHECK(joint_logits.dim() == 2 && joint_logits.size(1) >= 1,
+  CUSBI_CHECK(joint_logits.dim() == 2 && joint_logits.size(1) >= 2,
               op << ": joint_logits have shape " << shape_str(joint_logits.shape())
-                 << "; expected (B, K) from the K-atom draw (K = num_classes >= 1)");
+                 << "; expected (B, K) from the K-atom draw, K = num_classes >= 2 (sbi's K-atom draw "
+                    "needs a contrasting theta)");
   const int64_t batch = joint_logits.size(0), classes = joint_logits.size(1);
   CUSBI_CHECK(marginal_logits.shape() == (Shape{batch, classes + 1}),
               op << ": marginal_logits have shape " << shape_str(marginal_logits.shape())

@@ -30,7 +30,7 @@ std::pair<Tensor, Tensor> bnre_loss(const Tensor& logits, float regularization_s
 
 // NRE_C (contrastive NRE): marginal_logits (B, K + 1) from the (K+1)-atom draw, whose column 0
 // (the joint pair) is dropped; joint_logits (B, K) from an independent K-atom draw, column 0
-// joint; K >= 1 classes, gamma > 0. Per row, with lg = log gamma:
+// joint; K >= 2 classes (sbi fails for K = 1), gamma > 0. Per row, with lg = log gamma:
 //   l_m = log K - logsumexp([lg + g_1, ..., lg + g_K, log K]),
 //   l_j = lg + h_0 - logsumexp([lg + h_0, ..., lg + h_{K-1}, log K]),
 // loss = -mean_i(l_m / (1 + gamma) + gamma l_j / (1 + gamma)) (sbi's nre_c.py). grad_marginal's
