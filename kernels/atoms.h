@@ -30,8 +30,8 @@ CUSBI_HD void contrasting_row(int64_t i, int64_t batch, int64_t atoms, uint64_t 
   const int64_t n = batch - 1, m = atoms - 1;
   for (int64_t size = 0; size < m; ++size) {
     const int64_t j = n - m + size;
-    const uint32_t bits = philox4x32(offset + static_cast<uint64_t>(size),
-                                     static_cast<uint32_t>(i), seed).v[0];
+    const uint32_t bits =
+        philox4x32(offset + static_cast<uint64_t>(size), static_cast<uint32_t>(i), seed).v[0];
     const int64_t t = uniform_below(bits, j + 1);
     int64_t at = -1;
     for (int64_t p = 0; p < size; ++p)

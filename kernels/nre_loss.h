@@ -38,8 +38,7 @@ CUSBI_HD T nre_logsumexp(int64_t n, Value v) {
 template <typename T>
 CUSBI_HD T nre_b_row(const T* f, int64_t atoms, T scale, T* grad) {
   const T lse = nre_logsumexp<T>(atoms, [f](int64_t k) { return f[k]; });
-  for (int64_t k = 0; k < atoms; ++k)
-    grad[k] = scale * (exp(f[k] - lse) - (k == 0 ? T(1) : T(0)));
+  for (int64_t k = 0; k < atoms; ++k) grad[k] = scale * (exp(f[k] - lse) - (k == 0 ? T(1) : T(0)));
   return lse - f[0];
 }
 
@@ -90,8 +89,8 @@ CUSBI_HD NreCConsts<T> nre_c_consts(int64_t classes, double gamma) {
 //   l_j = log g + h_0 - logsumexp([log g + h_0, ..., log g + h_{K-1}, log K])
 // (log g = log gamma) and writes the gradients times `scale` (grad_g[0] = 0).
 template <typename T>
-CUSBI_HD T nre_c_row(const T* g, const T* h, int64_t classes, NreCConsts<T> c, T scale,
-                     T* grad_g, T* grad_h) {
+CUSBI_HD T nre_c_row(const T* g, const T* h, int64_t classes, NreCConsts<T> c, T scale, T* grad_g,
+                     T* grad_h) {
   const T lse_m = nre_logsumexp<T>(classes + 1, [g, classes, c](int64_t k) {
     return k < classes ? c.log_gamma + g[k + 1] : c.log_k;
   });

@@ -16,7 +16,8 @@ void contrasting_indices(int64_t batch, int64_t atoms, uint64_t seed, uint64_t o
 
 void repeat_rows(const float* x, int64_t rows, int64_t cols, int64_t times, float* out) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t k = 0; k < times; ++k) std::copy_n(x + r * cols, cols, out + (r * times + k) * cols);
+    for (int64_t k = 0; k < times; ++k)
+      std::copy_n(x + r * cols, cols, out + (r * times + k) * cols);
 }
 
 }  // namespace cusbi::cpu

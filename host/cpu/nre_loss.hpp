@@ -15,7 +15,7 @@ template <typename T>
 void bnre_loss(const T* logits, int64_t batch, T lambda, T* loss, T* grad);
 // marginal (B, K + 1), joint (B, K) -> *loss, grad_marginal (B, K + 1), grad_joint (B, K).
 template <typename T>
-void nre_c_loss(const T* marginal, const T* joint, int64_t batch, int64_t classes, T gamma,
-                T* loss, T* grad_marginal, T* grad_joint);
+void nre_c_loss(const T* marginal, const T* joint, int64_t batch, int64_t classes, T gamma, T* loss,
+                T* grad_marginal, T* grad_joint);
 
 }  // namespace cusbi::cpu

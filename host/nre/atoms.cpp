@@ -1,9 +1,10 @@
 // NRE's atoms (include/cusbi/nre.hpp): the contrasting indices from the generator's Philox
 // stream (kernels/atoms.h on either device) and the classifier's (theta, x) rows, theta by the
 // device-index take_rows and x by a repeat copy (kernels/atoms.cu or host/cpu/atoms.cpp).
+#include "host/cpu/atoms.hpp"
+
 #include "cusbi/error.hpp"
 #include "cusbi/nre.hpp"
-#include "host/cpu/atoms.hpp"
 #include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
 

@@ -1,11 +1,12 @@
 // NRE's contrastive losses (include/cusbi/nre.hpp): argument checks, then the fused pass on the
 // logits' device, the CUDA kernel (kernels/nre_loss.cu) or its CPU twin (host/cpu/nre_loss.cpp).
+#include "host/cpu/nre_loss.hpp"
+
 #include <cmath>
 #include <string>
 
 #include "cusbi/error.hpp"
 #include "cusbi/nre.hpp"
-#include "host/cpu/nre_loss.hpp"
 #include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
 
@@ -67,7 +68,8 @@ void nre_b_loss(const Tensor& logits, Tensor& loss, Tensor& grad) {
 
 std::pair<Tensor, Tensor> nre_b_loss(const Tensor& logits) {
   ops::check_defined(logits, "nre_b_loss");
-  Tensor loss = Tensor::empty({}, logits.device()), grad = Tensor::empty(logits.shape(), logits.device());
+  Tensor loss = Tensor::empty({}, logits.device()),
+         grad = Tensor::empty(logits.shape(), logits.device());
   nre_b_loss(logits, loss, grad);
   return {loss, grad};
 }
@@ -84,7 +86,8 @@ void bnre_loss(const Tensor& logits, float regularization_strength, Tensor& loss
 
 std::pair<Tensor, Tensor> bnre_loss(const Tensor& logits, float regularization_strength) {
   ops::check_defined(logits, "bnre_loss");
-  Tensor loss = Tensor::empty({}, logits.device()), grad = Tensor::empty(logits.shape(), logits.device());
+  Tensor loss = Tensor::empty({}, logits.device()),
+         grad = Tensor::empty(logits.shape(), logits.device());
   bnre_loss(logits, regularization_strength, loss, grad);
   return {loss, grad};
 }
@@ -99,7 +102,8 @@ void nre_a_loss(const Tensor& logits, Tensor& loss, Tensor& grad) {
 
 std::pair<Tensor, Tensor> nre_a_loss(const Tensor& logits) {
   ops::check_defined(logits, "nre_a_loss");
-  Tensor loss = Tensor::empty({}, logits.device()), grad = Tensor::empty(logits.shape(), logits.device());
+  Tensor loss = Tensor::empty({}, logits.device()),
+         grad = Tensor::empty(logits.shape(), logits.device());
   nre_a_loss(logits, loss, grad);
   return {loss, grad};
 }
@@ -110,10 +114,11 @@ void nre_c_loss(const Tensor& marginal_logits, const Tensor& joint_logits, float
   check_logits(marginal_logits, op);
   check_logits(joint_logits, op);
   ops::common_device(marginal_logits, joint_logits, op);
-  CUSBI_CHECK(joint_logits.dim() == 2 && joint_logits.size(1) >= 2,
-              op << ": joint_logits have shape " << shape_str(joint_logits.shape())
-                 << "; expected (B, K) from the K-atom draw, K = num_classes >= 2 (sbi's K-atom draw "
-                    "needs a contrasting theta)");
+  CUSBI_CHECK(
+      joint_logits.dim() == 2 && joint_logits.size(1) >= 2,
+      op << ": joint_logits have shape " << shape_str(joint_logits.shape())
+         << "; expected (B, K) from the K-atom draw, K = num_classes >= 2 (sbi's K-atom draw "
+            "needs a contrasting theta)");
   const int64_t batch = joint_logits.size(0), classes = joint_logits.size(1);
   CUSBI_CHECK(marginal_logits.shape() == (Shape{batch, classes + 1}),
               op << ": marginal_logits have shape " << shape_str(marginal_logits.shape())
@@ -128,8 +133,8 @@ void nre_c_loss(const Tensor& marginal_logits, const Tensor& joint_logits, float
   ops::check_overlap(grad_joint, marginal_logits, false, op);
   ops::check_overlap(grad_joint, grad_marginal, false, op);
   if (ops::runs_on_cpu(joint_logits.device()))
-    cpu::nre_c_loss(marginal_logits.data(), joint_logits.data(), batch, classes, gamma,
-                    loss.data(), grad_marginal.data(), grad_joint.data());
+    cpu::nre_c_loss(marginal_logits.data(), joint_logits.data(), batch, classes, gamma, loss.data(),
+                    grad_marginal.data(), grad_joint.data());
   else
     cuda::nre_c_loss(marginal_logits.data(), joint_logits.data(), batch, classes, gamma,
                      loss.data(), grad_marginal.data(), grad_joint.data());

@@ -27,8 +27,8 @@ std::vector<double> random_logits(size_t n, double scale, unsigned seed) {
 // enough that a factor or sign slip in any single entry fails.
 constexpr double kStep = 1e-5, kTol = 1e-8;
 
-void check(const std::function<double(const std::vector<double>&)>& loss,
-           std::vector<double> at, const std::vector<double>& analytic) {
+void check(const std::function<double(const std::vector<double>&)>& loss, std::vector<double> at,
+           const std::vector<double>& analytic) {
   ASSERT_EQ(at.size(), analytic.size());
   for (size_t e = 0; e < at.size(); ++e) {
     const double saved = at[e];
@@ -48,11 +48,13 @@ TEST(NreLossGradcheck, NreB) {
     std::vector<double> grad(f.size()), scratch(f.size());
     double l;
     cpu::nre_b_loss(f.data(), b, k, &l, grad.data());
-    check([&](const std::vector<double>& z) {
-      double v;
-      cpu::nre_b_loss(z.data(), b, k, &v, scratch.data());
-      return v;
-    }, f, grad);
+    check(
+        [&](const std::vector<double>& z) {
+          double v;
+          cpu::nre_b_loss(z.data(), b, k, &v, scratch.data());
+          return v;
+        },
+        f, grad);
   }
 }
 
@@ -64,11 +66,13 @@ TEST(NreLossGradcheck, NreAAndBnre) {
     std::vector<double> grad(f.size()), scratch(f.size());
     double l;
     cpu::bnre_loss(f.data(), b, lambda, &l, grad.data());
-    check([&](const std::vector<double>& z) {
-      double v;
-      cpu::bnre_loss(z.data(), b, lambda, &v, scratch.data());
-      return v;
-    }, f, grad);
+    check(
+        [&](const std::vector<double>& z) {
+          double v;
+          cpu::bnre_loss(z.data(), b, lambda, &v, scratch.data());
+          return v;
+        },
+        f, grad);
   }
 }
 
@@ -76,20 +80,25 @@ TEST(NreLossGradcheck, NreC) {
   for (const auto [k, gamma] : {std::pair<int64_t, double>{2, 1.0}, {5, 0.25}, {10, 4.0}}) {
     SCOPED_TRACE(k);
     const int64_t b = 4;
-    const std::vector<double> g = random_logits(b * (k + 1), 3.0, 21), h = random_logits(b * k, 3.0, 22);
+    const std::vector<double> g = random_logits(b * (k + 1), 3.0, 21),
+                              h = random_logits(b * k, 3.0, 22);
     std::vector<double> grad_g(g.size()), grad_h(h.size()), sg(g.size()), sh(h.size());
     double l;
     cpu::nre_c_loss(g.data(), h.data(), b, k, gamma, &l, grad_g.data(), grad_h.data());
-    check([&](const std::vector<double>& z) {
-      double v;
-      cpu::nre_c_loss(z.data(), h.data(), b, k, gamma, &v, sg.data(), sh.data());
-      return v;
-    }, g, grad_g);
-    check([&](const std::vector<double>& z) {
-      double v;
-      cpu::nre_c_loss(g.data(), z.data(), b, k, gamma, &v, sg.data(), sh.data());
-      return v;
-    }, h, grad_h);
+    check(
+        [&](const std::vector<double>& z) {
+          double v;
+          cpu::nre_c_loss(z.data(), h.data(), b, k, gamma, &v, sg.data(), sh.data());
+          return v;
+        },
+        g, grad_g);
+    check(
+        [&](const std::vector<double>& z) {
+          double v;
+          cpu::nre_c_loss(g.data(), z.data(), b, k, gamma, &v, sg.data(), sh.data());
+          return v;
+        },
+        h, grad_h);
     for (int64_t i = 0; i < b; ++i) EXPECT_EQ(grad_g[i * (k + 1)], 0.0);  // dropped column
   }
 }

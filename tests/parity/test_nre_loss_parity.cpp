@@ -84,7 +84,8 @@ TEST(AtomsParity, CudaMatchesCpuExactly) {
 
       Generator gd(5);
       const Tensor theta = randn({b, 3}, Device::cpu(), &gd), x = randn({b, 2}, Device::cpu(), &gd);
-      Tensor tc = Tensor::empty({b * k, 3}, Device::cpu()), xc = Tensor::empty({b * k, 2}, Device::cpu());
+      Tensor tc = Tensor::empty({b * k, 3}, Device::cpu()),
+             xc = Tensor::empty({b * k, 2}, Device::cpu());
       Tensor tg = Tensor::empty({b * k, 3}, gpu), xg = Tensor::empty({b * k, 2}, gpu);
       atom_rows(theta, x, ic, tc, xc);
       atom_rows(theta.to(gpu), x.to(gpu), ig, tg, xg);

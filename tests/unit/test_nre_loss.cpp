@@ -99,11 +99,15 @@ TEST(NreLoss, ErrorsNameTheProblem) {
   EXPECT_TRUE(contains(error_of([] { nre_b_loss(Tensor::zeros({4, 1}, kCpu)); }), "K >= 2"));
   EXPECT_TRUE(contains(error_of([] { nre_b_loss(Tensor::zeros({4}, kCpu)); }), "(B, K)"));
   EXPECT_TRUE(contains(error_of([] { nre_b_loss(Tensor::zeros({0, 3}, kCpu)); }), "empty"));
-  EXPECT_TRUE(contains(error_of([] { nre_b_loss(Tensor::zeros({2, 2}, DType::Int64, kCpu)); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         nre_b_loss(Tensor::zeros({2, 2}, DType::Int64, kCpu));
+                       }),
                        "float32"));
   EXPECT_TRUE(contains(error_of([] { nre_a_loss(Tensor::zeros({4, 3}, kCpu)); }), "(B, 2)"));
   EXPECT_TRUE(contains(error_of([] { nre_a_loss(Tensor::zeros({5}, kCpu)); }), "(2B,)"));
-  EXPECT_TRUE(contains(error_of([] { bnre_loss(Tensor::zeros({4, 2}, kCpu), -1.0f); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         bnre_loss(Tensor::zeros({4, 2}, kCpu), -1.0f);
+                       }),
                        "regularization_strength"));
   const Tensor m = random_tensor({4, 4}, -1, 1, 2);
   EXPECT_TRUE(contains(error_of([&] { nre_c_loss(m, f, 0.0f); }), "gamma"));
@@ -123,9 +127,12 @@ TEST(NreLoss, ErrorsNameTheProblem) {
   const Tensor theta = Tensor::zeros({5, 2}, kCpu), x = Tensor::zeros({5, 3}, kCpu);
   const Tensor idx = contrasting_indices(5, 3, kCpu);
   Tensor to = Tensor::empty({15, 2}, kCpu), xo = Tensor::empty({15, 3}, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { atom_rows(theta, Tensor::zeros({4, 3}, kCpu), idx, to, xo); }),
+  EXPECT_TRUE(contains(error_of([&] {
+                         atom_rows(theta, Tensor::zeros({4, 3}, kCpu), idx, to, xo);
+                       }),
                        "same B"));
-  EXPECT_TRUE(contains(error_of([&] { atom_rows(theta, x, idx.reshape({15}), to, xo); }), "int64 (5, K)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { atom_rows(theta, x, idx.reshape({15}), to, xo); }), "int64 (5, K)"));
   EXPECT_TRUE(contains(error_of([&] { atom_rows(theta, x, idx, xo, to); }), "out has shape"));
 }
 
