@@ -30,3 +30,9 @@
 #if __has_include("kernels/api/slice.h")
 #include "kernels/api/slice.h"
 #endif
+#if __has_include("kernels/api/nre_loss.h")
+#include "kernels/api/nre_loss.h"
+#endif
+#if __has_include("kernels/api/atoms.h")
+#include "kernels/api/atoms.h"
+#endif
