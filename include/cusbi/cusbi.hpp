@@ -9,6 +9,7 @@
 #include "cusbi/io.hpp"
 #include "cusbi/mcmc.hpp"
 #include "cusbi/nle.hpp"
+#include "cusbi/nre.hpp"
 #include "cusbi/nn.hpp"
 #include "cusbi/optim.hpp"
 #include "cusbi/persistence.hpp"

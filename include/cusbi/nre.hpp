@@ -6,8 +6,15 @@
 // and GPU up to float rounding (the atoms exactly).
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "cusbi/classifiers.hpp"
+#include "cusbi/distributions.hpp"
+#include "cusbi/inference.hpp"
+#include "cusbi/mcmc.hpp"
 #include "cusbi/random.hpp"
 #include "cusbi/tensor.hpp"
 
@@ -66,5 +73,79 @@ void contrasting_indices(Tensor& out, Generator* generator = nullptr);
 // reshaped to (B, K) are then the losses' input.
 void atom_rows(const Tensor& theta, const Tensor& x, const Tensor& indices, Tensor& theta_out,
                Tensor& x_out);
+
+// ---- trainers ----------------------------------------------------------------------------------
+
+enum class NreVariant {
+  B,     // sbi's NRE = NRE_B (SRE): softmax over num_atoms atoms, true pair first
+  A,     // NRE_A (AALR): binary, 2 atoms
+  C,     // NRE_C (contrastive NRE): num_classes marginal classes and gamma
+  BNRE,  // balanced NRE_A, regularization_strength
+};
+
+// sbi's NRE constructor and train() arguments that are not TrainOptions (defaults of sbi 0.27).
+struct NreOptions {
+  NreVariant variant = NreVariant::B;
+  // NRE_B's atoms per row; clamped to [2, min(training batch, validation batch)] with a warning,
+  // as sbi. NRE_A and BNRE use 2; NRE_C uses num_classes + 1 (also clamped).
+  int64_t num_atoms = 10;
+  int64_t num_classes = 5;                 // NRE_C's K
+  float gamma = 1.0f;                      // NRE_C's odds of the joint class
+  float regularization_strength = 100.0f;  // BNRE's lambda
+  // sbi's classifier: "resnet" (default), "mlp" or "linear", with its builder options.
+  std::string classifier = "resnet";
+  ClassifierOptions classifier_options = {};
+};
+
+namespace detail {
+struct NreState;  // host/inference/nre_state.hpp
+}
+
+// sbi's NRE trainers (first round): NRE (= NRE_B), NRE_A, NRE_C and BNRE over the training loop
+// shared with NPE and NLE (sbi's defaults: batch 200, lr 5e-4, 10% validation, 20 epochs of
+// patience, clip 5). The classifier is built from the training rows (z-scoring statistics),
+// the atoms of each batch are drawn on the device from the training generator, and the loss is
+// the variant's fused contrastive loss. Usage:
+//   NRE nre(prior);  nre.append_simulations(theta, x);  nre.train();
+//   MCMCPosterior posterior = nre.build_posterior();
+class NRE {
+ public:
+  explicit NRE(const Distribution& prior, Device device = Device::best());
+  NRE(const Distribution& prior, const NreOptions& options, Device device = Device::best());
+  ~NRE();
+  NRE(NRE&&) noexcept;
+  NRE& operator=(NRE&&) noexcept;
+
+  // theta (N, D), x (N, C), any device. As sbi's NRE, rows with NaN/inf raise a cusbi::Error
+  // unless exclude_invalid_x (then they are dropped with a warning that results may be biased).
+  NRE& append_simulations(const Tensor& theta, const Tensor& x, bool exclude_invalid_x = false);
+  // Trains (TrainOptions as NPE's) and returns the classifier, owned by this NRE.
+  RatioClassifier& train(const TrainOptions& options = {});
+  // An MCMCPosterior over ratio_estimator_based_potential(deep copy of the classifier, prior),
+  // proposal = prior, the prior's theta transform and sbi's MCMC defaults unless `options`.
+  MCMCPosterior build_posterior(const MCMCOptions& options = {}) const;
+
+  const TrainingSummary& summary() const;
+  RatioClassifier& classifier();  // throws before train()
+  const Distribution& prior() const;
+  Device device() const;
+  const NreOptions& options() const;
+  const Tensor& theta() const;
+  const Tensor& x() const;
+  int64_t num_simulations() const;
+  // The atoms per row the last train() used, after sbi's clamping (NRE_C: its classes).
+  int64_t num_atoms() const;
+
+ private:
+  std::unique_ptr<detail::NreState> impl_;
+};
+
+// sbi's other names: NRE_B is NRE; NRE_A, NRE_C and BNRE set the variant.
+using NRE_B = NRE;
+NRE NRE_A(const Distribution& prior, Device device = Device::best());
+NRE NRE_C(const Distribution& prior, int64_t num_classes = 5, float gamma = 1.0f,
+          Device device = Device::best());
+NRE BNRE(const Distribution& prior, float regularization_strength = 100.0f,
+         Device device = Device::best());
 
 }  // namespace cusbi
