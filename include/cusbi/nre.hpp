@@ -74,6 +74,13 @@ void contrasting_indices(Tensor& out, Generator* generator = nullptr);
 void atom_rows(const Tensor& theta, const Tensor& x, const Tensor& indices, Tensor& theta_out,
                Tensor& x_out);
 
+// The tutorial's classifier_logits(net, theta, x, num_atoms) for custom loops: contrasting atoms
+// drawn for the batch (contrasting_indices from `generator`, the default one when null), then
+// net.forward over the B K atom rows: logits (B K,), row i K + k pairs x_i with theta of atom k
+// (k = 0: its own). Reshape to (B, K) for nre_b_loss; net.backward takes the (B K,) gradient.
+Tensor classifier_logits(RatioClassifier& net, const Tensor& theta, const Tensor& x,
+                         int64_t num_atoms, Generator* generator = nullptr);
+
 // ---- trainers ----------------------------------------------------------------------------------
 
 enum class NreVariant {
