@@ -85,7 +85,7 @@ std::unique_ptr<cusbi::MCMCPosterior> make_posterior(const cusbi::NeuralSplineFl
                                                 tutorial_options(g));
 }
 
-Json tutorial(Device device, uint64_t seed, cusbi::Generator& g,
+Json tutorial(Device device, cusbi::Generator& g,
               std::unique_ptr<cusbi::MCMCPosterior>& keep) {
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
   Json out;
@@ -111,7 +111,6 @@ Json tutorial(Device device, uint64_t seed, cusbi::Generator& g,
   out["init_s"] = std::max(0.0, out["mcmc_sample_s"].get<double>() -
                                     out["sampling_s"].get<double>());
   out["total_s"] = train_s + out["mcmc_sample_s"].get<double>();
-  (void)seed;
   return out;
 }
 
@@ -190,7 +189,7 @@ int run(int argc, char** argv) {
     Json runs = Json::array();
     for (int r = 0; r < repeats; ++r) {
       g.manual_seed(seed + r);
-      runs.push_back(tutorial(device, seed + r, g, posterior));
+      runs.push_back(tutorial(device, g, posterior));
     }
     result["workflows"]["tutorial"] = summarise(runs);
     if (batched_obs > 0) {

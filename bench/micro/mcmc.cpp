@@ -7,7 +7,7 @@
 //             trained for the tutorial's 100 full-batch Adam steps on 1000 simulations, at
 //             x_o = [1, 1], with the prior's logit transform.
 // Each run: init "proposal", warm-up 0, k samples per chain (k = 100000 / chains in [4, 100]),
-// so 50 tuning + k sweeps. Counters per run: iterations (lockstep potential calls) and
+// so 50 tuning + k sweeps. Counters per run: lockstep_calls (batched potential calls) and
 // round_trips (last_run().host_round_trips); items/s and evals/s are evaluations per second.
 #include <benchmark/benchmark.h>
 
@@ -96,7 +96,7 @@ void slice_sampling(benchmark::State& state, Device device, bool nle) {
   state.SetItemsProcessed(evaluations);
   state.counters["evals/s"] = benchmark::Counter(double(evaluations), benchmark::Counter::kIsRate);
   state.counters["ESS/s"] = benchmark::Counter(min_ess * runs, benchmark::Counter::kIsRate);
-  state.counters["iterations"] = double(iterations) / runs;
+  state.counters["lockstep_calls"] = double(iterations) / runs;
   state.counters["round_trips"] = double(round_trips) / runs;
 }
 
