@@ -81,12 +81,10 @@ std::unique_ptr<cusbi::MCMCPosterior> make_posterior(const cusbi::NeuralSplineFl
                                                      cusbi::Generator* g) {
   auto [potential, transform] =
       cusbi::likelihood_estimator_based_potential(flow, prior, x_o_on(flow.device()));
-  return std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform,
-                                                tutorial_options(g));
+  return std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform, tutorial_options(g));
 }
 
-Json tutorial(Device device, cusbi::Generator& g,
-              std::unique_ptr<cusbi::MCMCPosterior>& keep) {
+Json tutorial(Device device, cusbi::Generator& g, std::unique_ptr<cusbi::MCMCPosterior>& keep) {
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
   Json out;
   double train_s = 0.0;
@@ -108,14 +106,13 @@ Json tutorial(Device device, cusbi::Generator& g,
   cusbi::MCMCOptions proposal = tutorial_options(&g);
   proposal.init_strategy = "proposal";
   out["sampling_s"] = timed(device, [&] { keep->sample({1000}, x_o, proposal); });
-  out["init_s"] = std::max(0.0, out["mcmc_sample_s"].get<double>() -
-                                    out["sampling_s"].get<double>());
+  out["init_s"] =
+      std::max(0.0, out["mcmc_sample_s"].get<double>() - out["sampling_s"].get<double>());
   out["total_s"] = train_s + out["mcmc_sample_s"].get<double>();
   return out;
 }
 
-Json batched(Device device, cusbi::Generator& g, cusbi::MCMCPosterior& posterior,
-             int64_t num_obs) {
+Json batched(Device device, cusbi::Generator& g, cusbi::MCMCPosterior& posterior, int64_t num_obs) {
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
   const Tensor xs = simulator(prior.sample({num_obs}, &g), &g);
   const double seconds = timed(device, [&] { posterior.sample_batched({1000}, xs); });
@@ -125,8 +122,8 @@ Json batched(Device device, cusbi::Generator& g, cusbi::MCMCPosterior& posterior
               {"host_round_trips", posterior.last_run().host_round_trips}};
 }
 
-Json throughput(Device device, cusbi::MCMCPosterior& posterior, cusbi::Generator& g,
-                int64_t chains, int repeats) {
+Json throughput(Device device, cusbi::MCMCPosterior& posterior, cusbi::Generator& g, int64_t chains,
+                int repeats) {
   cusbi::MCMCOptions o = tutorial_options(&g);
   o.num_chains = chains;
   o.warmup_steps = 0;
@@ -169,13 +166,20 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     const bool has_value = i + 1 < argc;
-    if (flag == "--skip-tutorial") skip_tutorial = true;
-    else if (flag == "--device" && has_value) device_name = argv[++i];
-    else if (flag == "--repeats" && has_value) repeats = std::max(1, std::atoi(argv[++i]));
-    else if (flag == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (flag == "--batched-obs" && has_value) batched_obs = std::atoll(argv[++i]);
-    else if (flag == "--throughput" && has_value) chain_counts = argv[++i];
-    else CUSBI_FAIL("unknown option " << flag << "; see the comment at the top of bench/e2e/nle.cpp");
+    if (flag == "--skip-tutorial")
+      skip_tutorial = true;
+    else if (flag == "--device" && has_value)
+      device_name = argv[++i];
+    else if (flag == "--repeats" && has_value)
+      repeats = std::max(1, std::atoi(argv[++i]));
+    else if (flag == "--seed" && has_value)
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (flag == "--batched-obs" && has_value)
+      batched_obs = std::atoll(argv[++i]);
+    else if (flag == "--throughput" && has_value)
+      chain_counts = argv[++i];
+    else
+      CUSBI_FAIL("unknown option " << flag << "; see the comment at the top of bench/e2e/nle.cpp");
   }
   const Device device = cusbi_e2e::parse_device(device_name);
   cusbi::check_device_usable(device);
@@ -209,8 +213,8 @@ int run(int argc, char** argv) {
     std::stringstream list(chain_counts);
     for (std::string item; std::getline(list, item, ',');) {
       if (item.empty()) continue;
-      result["throughput"].push_back(throughput(device, *posterior, g, std::atoll(item.c_str()),
-                                                repeats));
+      result["throughput"].push_back(
+          throughput(device, *posterior, g, std::atoll(item.c_str()), repeats));
     }
   }
   std::printf("%s\n", result.dump(2).c_str());

@@ -107,15 +107,19 @@ void chain_counts(benchmark::internal::Benchmark* b, int64_t max_chains) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(slice_sampling, gaussian_cpu, Device::cpu(), false)
-    ->Apply([](auto* b) { chain_counts(b, 100000); });
-BENCHMARK_CAPTURE(slice_sampling, gaussian_cuda, Device::cuda(0), false)
-    ->Apply([](auto* b) { chain_counts(b, 100000); });
+BENCHMARK_CAPTURE(slice_sampling, gaussian_cpu, Device::cpu(), false)->Apply([](auto* b) {
+  chain_counts(b, 100000);
+});
+BENCHMARK_CAPTURE(slice_sampling, gaussian_cuda, Device::cuda(0), false)->Apply([](auto* b) {
+  chain_counts(b, 100000);
+});
 // On the CPU the flow's log_prob bounds the rate (~1e5 rows/s on 2 threads): 1000 chains
 // already take tens of seconds per run, so larger counts are left to the GPU.
-BENCHMARK_CAPTURE(slice_sampling, nle_cpu, Device::cpu(), true)
-    ->Apply([](auto* b) { chain_counts(b, 1000); });
-BENCHMARK_CAPTURE(slice_sampling, nle_cuda, Device::cuda(0), true)
-    ->Apply([](auto* b) { chain_counts(b, 100000); });
+BENCHMARK_CAPTURE(slice_sampling, nle_cpu, Device::cpu(), true)->Apply([](auto* b) {
+  chain_counts(b, 1000);
+});
+BENCHMARK_CAPTURE(slice_sampling, nle_cuda, Device::cuda(0), true)->Apply([](auto* b) {
+  chain_counts(b, 100000);
+});
 
 BENCHMARK_MAIN();
