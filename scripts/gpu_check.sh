@@ -239,7 +239,7 @@ printf '%s\n' "${summary[@]}"
 [[ -n $mcmc_rows ]] && echo "bench_mcmc (cuda), 10,000 chains: $mcmc_rows"
 [[ -n $counts ]] && echo "launches / host round-trips per call: $counts"
 if ((${#bench_rows[@]} > 0)); then
-  echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples or parameters):"
+  echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples, parameters or potential evaluations):"
   printf '%s\n' "${bench_rows[@]}"
 fi
 if ((gpu_tests_skipped)); then
