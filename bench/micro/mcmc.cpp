@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "cusbi/cusbi.hpp"
 
@@ -36,8 +37,9 @@ std::unique_ptr<cusbi::MCMCPosterior> gaussian_posterior(Device device) {
 
 // The tutorial's trained NLE flow, once per device (training is set-up, not measured).
 const cusbi::NeuralSplineFlow& tutorial_flow(Device device) {
-  static std::map<std::string, std::unique_ptr<cusbi::NeuralSplineFlow>> flows;
-  auto& flow = flows[device.str()];
+  // Never destroyed: device buffers must not be freed after the CUDA runtime shuts down at exit.
+  static auto* flows = new std::map<std::string, std::unique_ptr<cusbi::NeuralSplineFlow>>();
+  auto& flow = (*flows)[device.str()];
   if (!flow) {
     cusbi::Generator g(0);
     const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
