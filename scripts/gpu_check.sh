@@ -124,6 +124,34 @@ PY
   fi
 fi
 
+# The tutorial's NLE section on the GPU (training, MCMC with 50 chains and the resample init,
+# sample_batched for 100 observations x 50 chains) and the sampler's throughput against the
+# number of chains; sbi's side is run on a machine with sbi (scripts/e2e_compare_nle.sh, which
+# takes this JSON as E2E_NLE_CUSBI_GPU_JSON for the ratio).
+nle_e2e=""
+if [[ -x $build/bench/bench_e2e_nle && -n $gpu ]]; then
+  echo "== bench_e2e_nle (cuda)"
+  if timeout 300 "$build/bench/bench_e2e_nle" --device cuda --repeats 1 --batched-obs 100 \
+      --throughput 10,100,1000,10000,100000 >"$work/nle.json"; then
+    cat "$work/nle.json"
+    nle_e2e=$(python3 - "$work/nle.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t, b = d["workflows"]["tutorial"], d["workflows"].get("batched", {})
+parts = [f"train {t['train_s']:.3f}s, sample(1000) {t['mcmc_sample_s']:.3f}s (sampling alone "
+         f"{t['sampling_s']:.3f}s, {t['host_round_trips']:.0f} host round trips)"]
+if b:
+    parts.append(f"sample_batched {b['observations']:.0f} obs {b['sample_batched_s']:.3f}s")
+parts += [f"{r['chains']} chains {r['evals_per_s']:.3g} evals/s ({r['host_round_trips']} round trips)"
+          for r in d.get("throughput", []) if r["chains"] in (10000, 100000)]
+print("; ".join(parts))
+PY
+)
+  else
+    any_failed=1
+  fi
+fi
+
 # Kernel launches, cuBLAS calls and host round-trips of one training step (batch 200) and one
 # log_prob call (1000 rows) of the tutorial-sized flow (cuda::counters(), bench_e2e_step --counts).
 counts=""
@@ -184,6 +212,20 @@ for binary in "$build"/bench/bench_*; do
     }' "$csv")
 done
 
+# bench_mcmc's 10,000-chain CUDA rows: evaluations and effective samples per second, host round
+# trips per run (the slice sampler checks for finished chains only every few iterations).
+mcmc_rows=""
+if [[ -f $work/bench_mcmc.csv ]]; then
+  mcmc_rows=$(awk -F, '
+    /^name,/ { for (i = 1; i <= NF; i++) { gsub(/"/, "", $i); col[$i] = i }; header = 1; next }
+    header && /chains:10000\// && $col["error_occurred"] != "true" {
+      name = $col["name"]; gsub(/"/, "", name); sub(/^slice_sampling\//, "", name)
+      sub(/\/chains:10000\/real_time$/, "", name)
+      printf "%s %.3g evals/s, %.3g ESS/s, %g round trips; ", name, $col["evals/s"],
+             $col["ESS/s"], $col["round_trips"]
+    }' "$work/bench_mcmc.csv")
+fi
+
 # ---- summary ----
 echo
 echo "================ cusbi GPU check: ${gpu:-no GPU visible} ================"
@@ -193,9 +235,11 @@ printf '%s\n' "${summary[@]}"
 [[ -n $tutorial ]] && echo "training_interface: $tutorial"
 [[ -n $npe_e2e ]] && echo "bench_e2e_npe (cuda): $npe_e2e"
 [[ -n $proxy ]] && echo "sbi NSF (nflows proxy) / cusbi on this GPU: $proxy"
+[[ -n $nle_e2e ]] && echo "bench_e2e_nle (cuda): $nle_e2e"
+[[ -n $mcmc_rows ]] && echo "bench_mcmc (cuda), 10,000 chains: $mcmc_rows"
 [[ -n $counts ]] && echo "launches / host round-trips per call: $counts"
 if ((${#bench_rows[@]} > 0)); then
-  echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples or parameters):"
+  echo "CUDA micro benchmarks (min_time ${min_time} s; items = samples, parameters or potential evaluations):"
   printf '%s\n' "${bench_rows[@]}"
 fi
 if ((gpu_tests_skipped)); then

@@ -1,0 +1,226 @@
+// The cusbi side of bench/e2e's NLE workflows (tools/e2e_sbi_nle.py describes them and prints
+// the same keys for sbi; scripts/e2e_compare_nle.sh puts the two side by side):
+//   tutorial    1000 simulations, build_nsf(x, theta), 100 full-batch Adam steps (train_s);
+//               likelihood_estimator_based_potential + MCMCPosterior(50 chains, thin 1) and
+//               sample({1000}) with the default resample init (mcmc_sample_s); the same with the
+//               proposal init (sampling_s, the sampling alone) and their difference (init_s:
+//               cusbi times the init only inside sample(), so it is the difference of the runs);
+//   batched     sample_batched({1000}, xs) for --batched-obs observations, 50 chains each;
+//   throughput  (--throughput C1,C2,..) the tutorial's potential sampled by C chains from the
+//               proposal init, warm-up 0, C samples (51 sweeps): evals_per_s =
+//               last_run().potential_evaluations / last_run().seconds.
+// Each phase is timed with a device synchronisation before each clock read; medians of repeats.
+//   bench_e2e_nle [--device cpu|cuda|cuda:N] [--repeats 3] [--seed 0] [--batched-obs 100]
+//                 [--throughput 10,100,1000,10000,100000] [--skip-tutorial]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cusbi/cusbi.hpp"
+#include "e2e_support.hpp"
+
+namespace {
+
+using cusbi::Device;
+using cusbi::Tensor;
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+template <class F>
+double timed(Device device, F&& f) {
+  cusbi::synchronize(device);
+  const auto start = Clock::now();
+  f();
+  cusbi::synchronize(device);
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Tensor simulator(const Tensor& theta, cusbi::Generator* generator) {
+  return theta + 0.1f * cusbi::randn_like(theta, generator);
+}
+
+Tensor x_o_on(Device device) { return Tensor::from({1.0f, 1.0f}, {1, 2}, device); }
+
+// The tutorial's NLE training on the tutorial's data; returns the flow q(x | theta).
+std::unique_ptr<cusbi::NeuralSplineFlow> train(Device device, const cusbi::BoxUniform& prior,
+                                               cusbi::Generator& g, double* seconds) {
+  const Tensor theta = prior.sample({1000}, &g);
+  const Tensor x = simulator(theta, &g);
+  std::unique_ptr<cusbi::NeuralSplineFlow> flow;
+  *seconds = timed(device, [&] {
+    flow = std::make_unique<cusbi::NeuralSplineFlow>(cusbi::build_nsf(x, theta, {}, &g));
+    cusbi::Adam opt(flow->parameters(), flow->gradients(), 5e-4);
+    const Tensor grad_mean = Tensor::full({1000}, 1.0f / 1000, device);
+    for (int step = 0; step < 100; ++step) {
+      opt.zero_grad();
+      flow->loss(x, theta);
+      flow->backward(grad_mean);
+      opt.step();
+    }
+  });
+  return flow;
+}
+
+cusbi::MCMCOptions tutorial_options(cusbi::Generator* g) {
+  cusbi::MCMCOptions o;
+  o.num_chains = 50;
+  o.thin = 1;
+  o.show_progress = false;
+  o.generator = g;
+  return o;
+}
+
+std::unique_ptr<cusbi::MCMCPosterior> make_posterior(const cusbi::NeuralSplineFlow& flow,
+                                                     const cusbi::BoxUniform& prior,
+                                                     cusbi::Generator* g) {
+  auto [potential, transform] =
+      cusbi::likelihood_estimator_based_potential(flow, prior, x_o_on(flow.device()));
+  return std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform, tutorial_options(g));
+}
+
+Json tutorial(Device device, cusbi::Generator& g, std::unique_ptr<cusbi::MCMCPosterior>& keep) {
+  const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
+  Json out;
+  double train_s = 0.0;
+  const auto flow = train(device, prior, g, &train_s);
+  out["train_s"] = train_s;
+  const Tensor x_o = x_o_on(device);
+  Tensor samples;
+  out["mcmc_sample_s"] = timed(device, [&] {
+    keep = make_posterior(*flow, prior, &g);
+    samples = keep->sample({1000}, x_o);
+  });
+  const cusbi::MCMCRunInfo resample_run = keep->last_run();
+  out["init_evaluations"] = resample_run.init_evaluations;
+  out["potential_evaluations"] = resample_run.potential_evaluations;
+  out["iterations"] = resample_run.iterations;
+  out["host_round_trips"] = resample_run.host_round_trips;
+  const Tensor mean = cusbi::mean(samples, 0).to(Device::cpu());
+  out["posterior_mean"] = {mean.data()[0], mean.data()[1]};
+  cusbi::MCMCOptions proposal = tutorial_options(&g);
+  proposal.init_strategy = "proposal";
+  out["sampling_s"] = timed(device, [&] { keep->sample({1000}, x_o, proposal); });
+  out["init_s"] =
+      std::max(0.0, out["mcmc_sample_s"].get<double>() - out["sampling_s"].get<double>());
+  out["total_s"] = train_s + out["mcmc_sample_s"].get<double>();
+  return out;
+}
+
+Json batched(Device device, cusbi::Generator& g, cusbi::MCMCPosterior& posterior, int64_t num_obs) {
+  const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
+  const Tensor xs = simulator(prior.sample({num_obs}, &g), &g);
+  const double seconds = timed(device, [&] { posterior.sample_batched({1000}, xs); });
+  return Json{{"sample_batched_s", seconds},
+              {"observations", num_obs},
+              {"init_evaluations", posterior.last_run().init_evaluations},
+              {"host_round_trips", posterior.last_run().host_round_trips}};
+}
+
+Json throughput(Device device, cusbi::MCMCPosterior& posterior, cusbi::Generator& g, int64_t chains,
+                int repeats) {
+  cusbi::MCMCOptions o = tutorial_options(&g);
+  o.num_chains = chains;
+  o.warmup_steps = 0;
+  o.init_strategy = "proposal";
+  std::vector<double> seconds;
+  cusbi::MCMCRunInfo info;
+  for (int r = 0; r < repeats; ++r) {
+    posterior.sample({chains}, x_o_on(device), o);
+    cusbi::synchronize(device);
+    info = posterior.last_run();
+    seconds.push_back(info.seconds);
+  }
+  const double s = cusbi_e2e::median(seconds);
+  return Json{{"chains", chains},
+              {"lockstep_calls", info.iterations},
+              {"potential_evaluations", info.potential_evaluations},
+              {"host_round_trips", info.host_round_trips},
+              {"seconds", s},
+              {"evals_per_s", double(info.potential_evaluations) / s}};
+}
+
+Json summarise(const Json& runs) {
+  Json out;
+  for (const auto& [key, value] : runs[0].items()) {
+    if (!value.is_number()) continue;
+    std::vector<double> values;
+    for (const auto& r : runs) values.push_back(r[key].get<double>());
+    out[key] = cusbi_e2e::median(values);
+  }
+  out["runs"] = runs;
+  return out;
+}
+
+int run(int argc, char** argv) {
+  std::string device_name = "cpu", chain_counts;
+  int repeats = 3;
+  int64_t batched_obs = 100;
+  uint64_t seed = 0;
+  bool skip_tutorial = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (flag == "--skip-tutorial")
+      skip_tutorial = true;
+    else if (flag == "--device" && has_value)
+      device_name = argv[++i];
+    else if (flag == "--repeats" && has_value)
+      repeats = std::max(1, std::atoi(argv[++i]));
+    else if (flag == "--seed" && has_value)
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (flag == "--batched-obs" && has_value)
+      batched_obs = std::atoll(argv[++i]);
+    else if (flag == "--throughput" && has_value)
+      chain_counts = argv[++i];
+    else
+      CUSBI_FAIL("unknown option " << flag << "; see the comment at the top of bench/e2e/nle.cpp");
+  }
+  const Device device = cusbi_e2e::parse_device(device_name);
+  cusbi::check_device_usable(device);
+  cusbi::set_progress_enabled(false);
+
+  Json result = cusbi_e2e::machine_json(device, repeats);
+  result["workflows"] = Json::object();
+  cusbi::Generator g(seed);
+  std::unique_ptr<cusbi::MCMCPosterior> posterior;
+  if (!skip_tutorial) {
+    Json runs = Json::array();
+    for (int r = 0; r < repeats; ++r) {
+      g.manual_seed(seed + r);
+      runs.push_back(tutorial(device, g, posterior));
+    }
+    result["workflows"]["tutorial"] = summarise(runs);
+    if (batched_obs > 0) {
+      runs = Json::array();
+      for (int r = 0; r < repeats; ++r) runs.push_back(batched(device, g, *posterior, batched_obs));
+      result["workflows"]["batched"] = summarise(runs);
+    }
+  }
+  if (!chain_counts.empty()) {
+    if (!posterior) {
+      const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
+      double train_s = 0.0;
+      const auto flow = train(device, prior, g, &train_s);
+      posterior = make_posterior(*flow, prior, &g);
+    }
+    result["throughput"] = Json::array();
+    std::stringstream list(chain_counts);
+    for (std::string item; std::getline(list, item, ',');) {
+      if (item.empty()) continue;
+      result["throughput"].push_back(
+          throughput(device, *posterior, g, std::atoll(item.c_str()), repeats));
+    }
+  }
+  std::printf("%s\n", result.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return cusbi_e2e::main_reporting_errors(run, argc, argv); }
