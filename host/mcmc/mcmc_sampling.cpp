@@ -24,6 +24,10 @@ constexpr uint64_t kCountersPerRun = uint64_t(1) << 40;
 
 int64_t effective_thin(const MCMCOptions& o) { return o.thin == -1 ? 1 : o.thin; }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 [[noreturn]] void report_faults(const std::vector<mcmc::ChainFault>& faults, int64_t chains,
                                 bool all) {
   std::ostringstream os;
@@ -139,10 +143,13 @@ Tensor MCMCPosterior::sample(const Shape& sample_shape, const Tensor& x,
   int64_t init_evaluations = 0;
   const Tensor init = mcmc::initial_points(options.init_strategy, options.init_strategy_parameters,
                                            options.num_chains, ctx, &init_evaluations);
+  synchronize(s.device());  // the init's work is done before its time is read
+  const double init_seconds = seconds_since(start);
   const Tensor chains =
       s.run_chains(options.num_chains, n, options, init, generator, init_evaluations);
+  s.info.init_seconds = init_seconds;
   s.batched = false;
-  s.info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.info.seconds = seconds_since(start);
   const Tensor flat = chains.reshape({-1, d});
   if (flat.size(0) < n) {  // chains dropped (InvalidChainPolicy::Drop)
     CUSBI_CHECK(sample_shape.size() == 1, "MCMC: dropped chains left "
@@ -211,9 +218,12 @@ Tensor MCMCPosterior::sample_batched(const Shape& sample_shape, const Tensor& xs
   s.paired = true;
 
   options.invalid_chains = InvalidChainPolicy::Raise;  // each observation needs all its chains
+  synchronize(s.device());
+  const double init_seconds = seconds_since(start);
   const Tensor chains = s.run_chains(b * c, n * b, options, init, generator, init_evaluations);
+  s.info.init_seconds = init_seconds;
   s.batched = true;
-  s.info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.info.seconds = seconds_since(start);
 
   // (B c, kept, D) -> per observation chain-major (B, c kept, D) -> first n -> (n, B, D).
   const int64_t per_obs = chains.size(0) / b * chains.size(1);

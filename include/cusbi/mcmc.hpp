@@ -72,6 +72,7 @@ struct MCMCRunInfo {
   int64_t capped_step_outs = 0;        // coordinate updates whose stepping out hit its cap
   int64_t stalled_shrinks = 0;         // updates whose shrinkage collapsed onto the current point
   std::vector<int64_t> failed_chains;  // chains whose point became invalid (Drop policy)
+  double init_seconds = 0.0;           // the init strategy alone, wall clock
   double seconds = 0.0;                // init and sampling, wall clock
 };
 
