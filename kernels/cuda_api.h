@@ -30,3 +30,6 @@
 #if __has_include("kernels/api/slice.h")
 #include "kernels/api/slice.h"
 #endif
+#if __has_include("kernels/api/layer_norm.h")
+#include "kernels/api/layer_norm.h"
+#endif
