@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cusbi/error.hpp"
+#include "cusbi/progress.hpp"
 #include "host/classifiers/classifier_impl.hpp"
 
 namespace cusbi {
@@ -52,6 +53,9 @@ Standardize fit_zscore(const Tensor& data, const std::string& mode, const char* 
   if (data.size(0) == 1) {
     // standardizing_net with one row: mean = that row (its average when structured), std 1.
     check_finite(data, std::string(who) + ": the single " + side + " row");
+    warn(std::string(who) + ": z-scoring " + side +
+         " from a single row keeps std = 1, which is not representative of the data (fine "
+         "when loading a trained classifier; otherwise pass more rows)");
     std::vector<float> row = data.to_vector();
     if (structured) {
       double s = 0.0;
