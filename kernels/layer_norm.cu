@@ -49,8 +49,8 @@ __global__ void __launch_bounds__(kThreads)
 
 __global__ void __launch_bounds__(kThreads)
     layer_norm_backward_kernel(int64_t rows, int64_t cols, const float* dy, const float* x,
-                               const float* mean, const float* rstd, const float* gamma,
-                               float* dx, float* dyxhat) {
+                               const float* mean, const float* rstd, const float* gamma, float* dx,
+                               float* dyxhat) {
   const int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp;
   const int lane = threadIdx.x % kWarp;
   if (row >= rows) return;
@@ -75,7 +75,8 @@ __global__ void __launch_bounds__(kThreads)
 
 unsigned row_blocks(int64_t rows) {
   const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
-  CUSBI_CHECK(blocks <= INT_MAX, "LayerNorm over " << rows << " rows exceeds CUDA's grid; split "
+  CUSBI_CHECK(blocks <= INT_MAX, "LayerNorm over " << rows
+                                                   << " rows exceeds CUDA's grid; split "
                                                       "the batch");
   return static_cast<unsigned>(blocks);
 }
@@ -85,8 +86,8 @@ unsigned row_blocks(int64_t rows) {
 void layer_norm_forward(int64_t rows, int64_t cols, const float* x, const float* gamma,
                         const float* beta, float eps, float* y, float* mean, float* rstd) {
   if (rows == 0 || cols == 0) return;
-  layer_norm_forward_kernel<<<row_blocks(rows), kThreads, 0, stream()>>>(rows, cols, x, gamma,
-                                                                          beta, eps, y, mean, rstd);
+  layer_norm_forward_kernel<<<row_blocks(rows), kThreads, 0, stream()>>>(rows, cols, x, gamma, beta,
+                                                                         eps, y, mean, rstd);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 
@@ -94,8 +95,8 @@ void layer_norm_backward(int64_t rows, int64_t cols, const float* dy, const floa
                          const float* mean, const float* rstd, const float* gamma, float* dx,
                          float* dyxhat) {
   if (rows == 0 || cols == 0) return;
-  layer_norm_backward_kernel<<<row_blocks(rows), kThreads, 0, stream()>>>(
-      rows, cols, dy, x, mean, rstd, gamma, dx, dyxhat);
+  layer_norm_backward_kernel<<<row_blocks(rows), kThreads, 0, stream()>>>(rows, cols, dy, x, mean,
+                                                                          rstd, gamma, dx, dyxhat);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

@@ -68,8 +68,8 @@ Standardize fit_zscore(const Tensor& data, const std::string& mode, const char* 
     const Standardize fitted = Standardize::fit(data, kMinStd, structured);
     return Standardize(fitted.mean().to(Device::cpu()), fitted.std().to(Device::cpu()));
   } catch (const Error& e) {
-    CUSBI_FAIL(who << ": cannot z-score " << side << ": " << e.what()
-                   << " (or pass z_score_" << side << " = \"none\")");
+    CUSBI_FAIL(who << ": cannot z-score " << side << ": " << e.what() << " (or pass z_score_"
+                   << side << " = \"none\")");
   }
 }
 
@@ -120,8 +120,8 @@ ClassifierLayout register_classifier(const std::string& kind, int64_t D, int64_t
     l.norm[1] = add_layer_norm(params, "net.4", H);
     l.linear[2] = add_linear(params, "net.6", H, 1);
   } else {
-    CUSBI_CHECK(kind == "linear", "unknown classifier kind '"
-                                      << kind << "'; use \"resnet\", \"mlp\" or \"linear\"");
+    CUSBI_CHECK(kind == "linear",
+                "unknown classifier kind '" << kind << "'; use \"resnet\", \"mlp\" or \"linear\"");
     l.trunk = Trunk::kLinear;
     l.hidden = 0;
     l.linear[0] = add_linear(params, "net", in, 1);
@@ -159,8 +159,8 @@ std::shared_ptr<RatioClassifier::Impl> make_classifier(const std::string& kind, 
   std::vector<float> mean(size_t(D + C), 0.0f), std(size_t(D + C), 1.0f);
   auto put = [&](const Standardize& z, int64_t at, int64_t n, Standardize& keep) {
     if (!z.mean().defined()) return;
-    CUSBI_CHECK(z.features() == n, who << ": a z-scoring of " << z.features()
-                                       << " features for an input of " << n);
+    CUSBI_CHECK(z.features() == n,
+                who << ": a z-scoring of " << z.features() << " features for an input of " << n);
     const std::vector<float> zm = z.mean().to_vector(), zs = z.std().to_vector();
     std::copy(zm.begin(), zm.end(), mean.begin() + at);
     std::copy(zs.begin(), zs.end(), std.begin() + at);

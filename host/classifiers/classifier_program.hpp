@@ -29,9 +29,9 @@ struct LayerNormOffsets {
 struct ClassifierLayout {
   Trunk trunk = Trunk::kResnet;
   int64_t theta = 0, x = 0, hidden = 0;
-  nn::ResidualNetLayout resnet;          // kResnet, in = D + C, out = 1, no context
-  nn::LinearOffsets linear[3];           // kMlp: net.0, net.3, net.6; kLinear: [0] = net
-  LayerNormOffsets norm[2];              // kMlp: net.1, net.4
+  nn::ResidualNetLayout resnet;  // kResnet, in = D + C, out = 1, no context
+  nn::LinearOffsets linear[3];   // kMlp: net.0, net.3, net.6; kLinear: [0] = net
+  LayerNormOffsets norm[2];      // kMlp: net.1, net.4
   int64_t in() const { return theta + x; }
 };
 
@@ -101,12 +101,13 @@ int64_t carve_classifier(const ClassifierLayout& l, int64_t B, typename Exec::Sc
     d.d0 = c.take(B * H);
     d.d1 = c.take(B * H);
     d.t = c.take(B * H);
-    d.scratch = c.take(std::max({kern::colsum_scratch(B, H),
-                                 Exec::weight_grad_scratch(B, H * std::max(in, H))}));
+    d.scratch = c.take(
+        std::max({kern::colsum_scratch(B, H), Exec::weight_grad_scratch(B, H * std::max(in, H))}));
   } else if (l.trunk == Trunk::kLinear) {
     d.scratch = c.take(nn::linear_backward_scratch<Exec>(B, in, 1));
   } else {
-    d.resnet = c.take(nn::ResidualNetProgram<Exec>::workspace_numel(l.resnet, B, true));  // logits, dz: ours
+    d.resnet = c.take(
+        nn::ResidualNetProgram<Exec>::workspace_numel(l.resnet, B, true));  // logits, dz: ours
   }
   return c.used;
 }

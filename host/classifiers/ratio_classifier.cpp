@@ -28,8 +28,8 @@ RatioClassifier::RatioClassifier(std::shared_ptr<Impl> impl) : impl_(std::move(i
 Tensor RatioClassifier::forward(const Tensor& theta, const Tensor& x) {
   CUSBI_CHECK(theta.defined() && theta.dim() == 2,
               "RatioClassifier.forward: theta has shape "
-                  << (theta.defined() ? shape_str(theta.shape()) : "undefined") << ", expected (batch, "
-                  << impl_->D << ")");
+                  << (theta.defined() ? shape_str(theta.shape()) : "undefined")
+                  << ", expected (batch, " << impl_->D << ")");
   Tensor logits = Tensor::empty({theta.size(0)}, impl_->device);
   forward(theta, x, logits);
   return logits;
@@ -66,8 +66,7 @@ void RatioClassifier::forward(const Tensor& theta, const Tensor& x, Tensor& logi
                   [&](auto& program, auto& ex, const exec::Part& part) {
                     program.bind(p, g, mean, std, part.ws, part.rows, {out + part.first, nullptr});
                     if (part.rows > 0)
-                      program.forward(ex, theta.data() + part.first * D,
-                                      x.data() + part.first * C);
+                      program.forward(ex, theta.data() + part.first * D, x.data() + part.first * C);
                   });
   }
   m.batch = B;
@@ -134,8 +133,8 @@ RatioClassifier RatioClassifier::clone() const {
   // A private generator: the copy's initial weights are overwritten at once, and drawing them
   // must not move the default generator's stream.
   Generator scratch(0);
-  auto copy = classifiers::make_classifier(m.kind, m.D, m.C, m.options, m.theta_z, m.x_z,
-                                           m.device, scratch);
+  auto copy = classifiers::make_classifier(m.kind, m.D, m.C, m.options, m.theta_z, m.x_z, m.device,
+                                           scratch);
   copy->params.values().copy_(m.params.values());
   copy->params.grads().copy_(m.params.grads());
   return RatioClassifier(copy);

@@ -45,7 +45,8 @@ void layer_norm_backward(int64_t rows, int64_t cols, const T* dy, const T* x, co
       const T mean_g = sg / T(cols), mean_gx = sgx / T(cols);
       for (int64_t j = 0; j < cols; ++j) {
         const T xhat = (xr[j] - mu) * r;
-        dx[i * cols + j] = kern::layer_norm_grad_element(dyr[j] * gamma[j], xhat, r, mean_g, mean_gx);
+        dx[i * cols + j] =
+            kern::layer_norm_grad_element(dyr[j] * gamma[j], xhat, r, mean_g, mean_gx);
         dyxhat[i * cols + j] = dyr[j] * xhat;
       }
     }

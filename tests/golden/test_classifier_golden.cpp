@@ -80,13 +80,11 @@ TEST_P(ClassifierGolden, ZScoreStatisticsMatchSbiBuffers) {
     const bool sbi_has = fixture_.has(s.prefix + "_mean");
     ASSERT_EQ(s.z.mean().defined(), sbi_has) << s.prefix;
     if (!sbi_has) continue;
-    EXPECT_TRUE(close_in_scale(s.z.mean(),
-                               broadcast_stat(fixture_.at(s.prefix + "_mean"), s.features),
-                               kStatsRel))
+    EXPECT_TRUE(close_in_scale(
+        s.z.mean(), broadcast_stat(fixture_.at(s.prefix + "_mean"), s.features), kStatsRel))
         << s.prefix << "_mean";
-    EXPECT_TRUE(close_in_scale(s.z.std(),
-                               broadcast_stat(fixture_.at(s.prefix + "_std"), s.features),
-                               kStatsRel))
+    EXPECT_TRUE(close_in_scale(
+        s.z.std(), broadcast_stat(fixture_.at(s.prefix + "_std"), s.features), kStatsRel))
         << s.prefix << "_std";
   }
 }
@@ -103,9 +101,9 @@ bool is_output_bias(const std::string& name) {
   for (float w : weights.to_vector()) scale += std::fabs(double(w));
   const double diff = std::fabs(double(actual.to_vector()[0]) - double(expected.to_vector()[0]));
   if (diff <= rel * scale) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << actual.to_vector()[0] << " vs torch "
-                                       << expected.to_vector()[0] << "; |diff| " << diff << " > "
-                                       << rel << " x sum|weights| " << scale;
+  return ::testing::AssertionFailure()
+         << actual.to_vector()[0] << " vs torch " << expected.to_vector()[0] << "; |diff| " << diff
+         << " > " << rel << " x sum|weights| " << scale;
 }
 
 void expect_matches_sbi(const Fixture& f, Device device) {
@@ -127,7 +125,9 @@ void expect_matches_sbi(const Fixture& f, Device device) {
   }
 }
 
-TEST_P(ClassifierGolden, LogitsAndGradientsMatchSbi) { expect_matches_sbi(fixture_, Device::cpu()); }
+TEST_P(ClassifierGolden, LogitsAndGradientsMatchSbi) {
+  expect_matches_sbi(fixture_, Device::cpu());
+}
 
 // Same comparison on the GPU (cuBLAS in IEEE float32, no TF32): the rounding argument above does
 // not depend on the summation order.
@@ -138,9 +138,9 @@ TEST_P(ClassifierGolden, LogitsAndGradientsOnTheGpuMatchSbi) {
 
 INSTANTIATE_TEST_SUITE_P(Sbi, ClassifierGolden,
                          ::testing::Values("classifier_resnet_d3_c4",
-                                           "classifier_resnet_d2_c5_b150",
-                                           "classifier_mlp_d3_c4", "classifier_mlp_d1_c8_b150",
-                                           "classifier_linear_d3_c4", "classifier_linear_d2_c3"),
+                                           "classifier_resnet_d2_c5_b150", "classifier_mlp_d3_c4",
+                                           "classifier_mlp_d1_c8_b150", "classifier_linear_d3_c4",
+                                           "classifier_linear_d2_c3"),
                          [](const auto& info) { return info.param.substr(11); });
 
 }  // namespace

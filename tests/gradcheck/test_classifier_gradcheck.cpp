@@ -26,13 +26,12 @@ std::vector<double> draw(int64_t n, double low, double high, Generator& gen) {
 // mean in [-1, 1] and std in [0.5, 2] so the z-scoring's Jacobian is far from the identity.
 void check_classifier(const std::string& kind, int64_t D, int64_t C, int64_t H, int64_t B,
                       uint64_t seed) {
-  SCOPED_TRACE(::testing::Message() << kind << " D=" << D << " C=" << C << " H=" << H
-                                    << " B=" << B);
+  SCOPED_TRACE(::testing::Message()
+               << kind << " D=" << D << " C=" << C << " H=" << H << " B=" << B);
   ClassifierOptions o;
   o.hidden_features = H;
   ParameterSet set;
-  const classifiers::ClassifierLayout layout =
-      classifiers::register_classifier(kind, D, C, o, set);
+  const classifiers::ClassifierLayout layout = classifiers::register_classifier(kind, D, C, o, set);
   Generator gen(seed);
   std::vector<double> params = draw(set.numel(), -0.6, 0.6, gen), grads(params.size(), 0.0);
   const std::vector<double> mean = draw(D + C, -1, 1, gen), std = draw(D + C, 0.5, 2, gen);
@@ -108,8 +107,8 @@ TEST(Gradcheck, LayerNorm) {
     };
     loss();
     std::vector<double> dx(rows * cols), t(rows * cols), dgamma(cols, 0.0), dbeta(cols, 0.0);
-    cpu::layer_norm_backward(rows, cols, R.data(), x.data(), mean.data(), rstd.data(),
-                             gamma.data(), dx.data(), t.data());
+    cpu::layer_norm_backward(rows, cols, R.data(), x.data(), mean.data(), rstd.data(), gamma.data(),
+                             dx.data(), t.data());
     cpu::colsum(rows, cols, t.data(), dgamma.data(), static_cast<double*>(nullptr));
     cpu::colsum(rows, cols, R.data(), dbeta.data(), static_cast<double*>(nullptr));
     EXPECT_TRUE(grads_agree(dx, central_differences(x, loss), "dx"));

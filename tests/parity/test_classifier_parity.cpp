@@ -74,7 +74,8 @@ TEST_P(ClassifierParity, ForwardBackwardMatchTheCpu) {
 TEST_P(ClassifierParity, GpuStepsAllocateNothingAndRepeatBitForBit) {
   CUSBI_REQUIRE_GPU();
   const Device gpu = Device::cuda();
-  const Tensor bt = random_tensor({300, 2}, -1, 1, 5).to(gpu), bx = random_tensor({300, 4}, 0, 1, 6).to(gpu);
+  const Tensor bt = random_tensor({300, 2}, -1, 1, 5).to(gpu),
+               bx = random_tensor({300, 4}, 0, 1, 6).to(gpu);
   RatioClassifier clf = build(GetParam(), bt, bx, {});
   RatioClassifier moved = build(GetParam(), bt.to(Device::cpu()), bx.to(Device::cpu()), {});
   moved.to(gpu);  // a CPU-built classifier moved over computes the same
@@ -106,10 +107,12 @@ TEST(LayerNormParity, KernelsMatchTheCpuTwin) {
     for (int64_t rows : {1, 9, 1000}) {
       SCOPED_TRACE(::testing::Message() << "rows=" << rows << " cols=" << cols);
       const Tensor x = random_tensor({rows, cols}, -3.0f, 7.0f, unsigned(rows * 7 + cols));
-      const Tensor gamma = random_tensor({cols}, -2.0f, 2.0f, 1), beta = random_tensor({cols}, -1, 1, 2);
+      const Tensor gamma = random_tensor({cols}, -2.0f, 2.0f, 1),
+                   beta = random_tensor({cols}, -1, 1, 2);
       const Tensor dy = random_tensor({rows, cols}, -1.0f, 1.0f, 3);
-      Tensor y = Tensor::empty({rows, cols}, Device::cpu()), m = Tensor::empty({rows}, Device::cpu()),
-             r = Tensor::empty({rows}, Device::cpu()), dx = Tensor::empty({rows, cols}, Device::cpu()),
+      Tensor y = Tensor::empty({rows, cols}, Device::cpu()),
+             m = Tensor::empty({rows}, Device::cpu()), r = Tensor::empty({rows}, Device::cpu()),
+             dx = Tensor::empty({rows, cols}, Device::cpu()),
              t = Tensor::empty({rows, cols}, Device::cpu());
       cpu::layer_norm_forward(rows, cols, x.data(), gamma.data(), beta.data(), 1e-5f, y.data(),
                               m.data(), r.data());

@@ -41,8 +41,8 @@ TEST_P(Kinds, ShapesNamesAndOutputs) {
   EXPECT_EQ(clf.device(), kCpu);
   // Parameter counts of sbi's builders for D + C = 7, hidden 50.
   const int64_t expected = GetParam() == "resnet" ? 7 * 50 + 50 + 4 * (50 * 50 + 50) + 50 + 1
-                           : GetParam() == "mlp"  ? 7 * 50 + 50 + 2 * 50 + 50 * 50 + 50 + 2 * 50 + 51
-                                                  : 7 + 1;
+                           : GetParam() == "mlp" ? 7 * 50 + 50 + 2 * 50 + 50 * 50 + 50 + 2 * 50 + 51
+                                                 : 7 + 1;
   EXPECT_EQ(clf.parameters().numel(), expected);
   EXPECT_EQ(clf.gradients().numel(), expected);
   for (const auto& e : clf.parameter_set().entries())
@@ -125,8 +125,10 @@ TEST(Classifiers, ConcatenatesThetaFirst) {
   o.z_score_theta = o.z_score_x = "none";
   RatioClassifier clf = build("linear", d.bt, d.bx, o);
   EXPECT_FALSE(clf.theta_zscore().mean().defined());
-  const std::vector<float> w = clf.parameter_set().value(clf.parameter_set().entry("net.weight").slot).to_vector();
-  const float b = clf.parameter_set().value(clf.parameter_set().entry("net.bias").slot).to_vector()[0];
+  const std::vector<float> w =
+      clf.parameter_set().value(clf.parameter_set().entry("net.weight").slot).to_vector();
+  const float b =
+      clf.parameter_set().value(clf.parameter_set().entry("net.bias").slot).to_vector()[0];
   const std::vector<float> t = d.theta.to_vector(), x = d.x.to_vector();
   const std::vector<float> logits = clf.forward(d.theta, d.x).to_vector();
   for (int64_t i = 0; i < 9; ++i) {
@@ -189,9 +191,10 @@ TEST(Classifiers, ErrorsNameTheProblem) {
             std::string::npos);
   ClassifierOptions st;
   st.z_score_theta = "structured";
-  EXPECT_NE(error_of([&] { build("linear", d.bt.slice_rows(0, 50).reshape({150, 1}),
-                                 random_tensor({150, 4}, 0, 1, 1), st); })
-                .find("at least 2 features"),
+  EXPECT_NE(error_of([&] {
+              build("linear", d.bt.slice_rows(0, 50).reshape({150, 1}),
+                    random_tensor({150, 4}, 0, 1, 1), st);
+            }).find("at least 2 features"),
             std::string::npos);
   // Every row non-finite: no statistics.
   const Tensor all_nan = Tensor::full({5, 3}, NAN, kCpu);
@@ -200,7 +203,9 @@ TEST(Classifiers, ErrorsNameTheProblem) {
   ClassifierOptions none;
   none.z_score_theta = "none";
   EXPECT_NO_THROW(build("mlp", all_nan, d.bx.slice_rows(0, 5), none));  // nothing to fit
-  EXPECT_NE(error_of([&] { build("linear", Tensor::empty({0, 3}, kCpu), d.bx); }).find("N >= 1"),
+  EXPECT_NE(error_of([&] {
+              build("linear", Tensor::empty({0, 3}, kCpu), d.bx);
+            }).find("N >= 1"),
             std::string::npos);
 
   RatioClassifier clf = build("mlp", d.bt, d.bx);
