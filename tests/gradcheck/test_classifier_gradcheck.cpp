@@ -89,6 +89,63 @@ TEST(Gradcheck, MlpClassifierLargeBatchTakesTheChunkedPath) {
   check_classifier("mlp", 2, 1, 3, 5500, 7);
 }
 
+// The float production path (public API, CPU row parts: 150 rows run as 2 parts) against the
+// double program on the same float-rounded numbers, for every trunk.
+TEST(Gradcheck, ClassifierFloatPathMatchesDoublePath) {
+  for (const std::string kind : {"resnet", "mlp", "linear"}) {
+    SCOPED_TRACE(kind);
+    const int64_t D = 2, C = 3, B = 150;
+    const Tensor bt = testing::random_tensor({40, D}, -2, 3, 1);
+    const Tensor bx = testing::random_tensor({40, C}, 0, 5, 2);
+    ClassifierOptions o;
+    o.hidden_features = 8;
+    o.z_score_x = "structured";
+    Generator gen(3);
+    RatioClassifier clf = kind == "resnet" ? build_resnet_classifier(bt, bx, o, &gen)
+                          : kind == "mlp"  ? build_mlp_classifier(bt, bx, o, &gen)
+                                           : build_linear_classifier(bt, bx, o, &gen);
+    clf.parameters().copy_(uniform({clf.parameters().numel()}, -0.5f, 0.5f, Device::cpu(), &gen));
+    const Tensor theta = testing::random_tensor({B, D}, -2, 3, 4);
+    const Tensor x = testing::random_tensor({B, C}, 0, 5, 5);
+    const Tensor w = testing::random_tensor({B}, -1, 1, 6);
+    clf.zero_grad();
+    const Tensor logits = clf.forward(theta, x);
+    Tensor grad_theta;
+    clf.backward(w, &grad_theta);
+
+    auto dbl = [](const Tensor& t) {
+      const std::vector<float> v = t.to_vector();
+      return std::vector<double>(v.begin(), v.end());
+    };
+    ParameterSet set;
+    const auto layout = classifiers::register_classifier(kind, D, C, o, set);
+    std::vector<double> params = dbl(clf.parameters()), grads(params.size(), 0.0);
+    std::vector<double> mean = dbl(clf.theta_zscore().mean()), std = dbl(clf.theta_zscore().std());
+    const std::vector<double> xm = dbl(clf.x_zscore().mean()), xs = dbl(clf.x_zscore().std());
+    mean.insert(mean.end(), xm.begin(), xm.end());
+    std.insert(std.end(), xs.begin(), xs.end());
+    std::vector<double> ws(classifiers::ClassifierProgram<Exec>::workspace_numel(layout, B));
+    std::vector<double> out(B), gt(B * D);
+    const std::vector<double> td = dbl(theta), xd = dbl(x), wd = dbl(w);
+    classifiers::ClassifierProgram<Exec> program(layout);
+    Exec ex;
+    program.bind(params.data(), grads.data(), mean.data(), std.data(), ws.data(), B,
+                 {out.data(), gt.data()});
+    program.forward(ex, td.data(), xd.data());
+    program.backward(ex, wd.data());
+    auto as_tensor = [](const std::vector<double>& v, const Shape& shape) {
+      return Tensor::from(std::vector<float>(v.begin(), v.end()), shape, Device::cpu());
+    };
+    // Float rounding through <= 6 layers of width 8 and sums over 150 rows: ~1e-6 of the scale;
+    // 1e-5 (and sum-of-magnitudes scales for the column sums) leaves room, while a path that
+    // differs in any term is off by O(1).
+    EXPECT_TRUE(testing::close_scaled(logits, as_tensor(out, {B}), 1e-5));
+    EXPECT_TRUE(testing::close_scaled(grad_theta, as_tensor(gt, {B, D}), 1e-5));
+    EXPECT_TRUE(
+        testing::close_scaled(clf.gradients(), as_tensor(grads, {int64_t(grads.size())}), 1e-5));
+  }
+}
+
 // LayerNorm alone: y = LN(x) gamma + beta; L = sum R y. dx, and gamma's and beta's gradients as
 // the column sums of dy * xhat and dy.
 TEST(Gradcheck, LayerNorm) {
