@@ -36,3 +36,6 @@
 #if __has_include("kernels/api/atoms.h")
 #include "kernels/api/atoms.h"
 #endif
+#if __has_include("kernels/api/layer_norm.h")
+#include "kernels/api/layer_norm.h"
+#endif

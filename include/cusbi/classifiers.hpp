@@ -40,7 +40,9 @@ class RatioClassifier {
   Tensor forward(const Tensor& theta, const Tensor& x);
   void forward(const Tensor& theta, const Tensor& x, Tensor& logits);
   // grad_logits (B,) for the last forward: accumulates parameter gradients; when grad_theta is
-  // non-null it receives d(sum grad_logits * logits) / d theta, (B, D) (for potential gradients).
+  // non-null it is set to d(sum grad_logits * logits) / d theta, (B, D) (for potential
+  // gradients): a view of the classifier's workspace, valid until the next forward or backward
+  // (as NeuralSplineFlow::backward's grad_input). Allocates nothing once the batch was seen.
   void backward(const Tensor& grad_logits, Tensor* grad_theta = nullptr);
 
   Tensor parameters() const;  // flat views for optimisers, as the flow's
@@ -55,6 +57,11 @@ class RatioClassifier {
   void to(Device device);
   RatioClassifier clone() const;
   const std::string& kind() const;  // "resnet", "mlp" or "linear"
+  const ClassifierOptions& options() const;
+  // The fitted z-scoring of theta and x (sbi's embedding_net_theta.0 / embedding_net_x.0
+  // _mean and _std buffers); empty (mean() undefined) for "none".
+  const Standardize& theta_zscore() const;
+  const Standardize& x_zscore() const;
 
   struct Impl;
   explicit RatioClassifier(std::shared_ptr<Impl> impl);

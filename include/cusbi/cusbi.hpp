@@ -1,5 +1,6 @@
 // Umbrella header: everything a cusbi user needs. CUDA-free: compiles with plain g++.
 #pragma once
+#include "cusbi/classifiers.hpp"
 #include "cusbi/device.hpp"
 #include "cusbi/diagnostics.hpp"
 #include "cusbi/distributions.hpp"
