@@ -5,8 +5,11 @@
 // the flow in a DirectPosterior (rejection outside the prior) and sample and plot again. NLE:
 // build_nsf(x, theta) trained by the same loop on flow.loss(x, theta), then
 // likelihood_estimator_based_potential and an MCMCPosterior with 50 chains (slice sampling,
-// resample init) for 1000 samples, plotted with contours. The gradient of the mean loss is
-// handed to backward() by hand: cusbi has no general autograd.
+// resample init) for 1000 samples, plotted with contours. NRE: build_resnet_classifier(x, theta),
+// 300 steps of the tutorial's hand-written contrastive loop (classifier_logits with 10 atoms,
+// logits[:, 0] - logsumexp, -mean: nre_b_loss), then ratio_estimator_based_potential and an
+// MCMCPosterior with 100 chains. The gradient of each loss is handed to backward() by hand: cusbi
+// has no general autograd.
 // Runs on Device::best(); CUSBI_DEVICE=cpu|cuda|cuda:N overrides that choice. The pictures go
 // to the folder given as the first argument (default: the current folder).
 //   ./build/examples/training_interface [output-folder]
@@ -113,10 +116,46 @@ void run_nle(const cusbi::BoxUniform& prior, const cusbi::Tensor& theta, const c
       static_cast<long long>(run.iterations), static_cast<long long>(run.host_round_trips));
 }
 
+// The tutorial's NRE section: a classifier trained by the hand-written contrastive loop, then
+// MCMC on the ratio potential.
+void run_nre(const cusbi::BoxUniform& prior, const cusbi::Tensor& theta, const cusbi::Tensor& x,
+             const cusbi::Tensor& x_o, cusbi::Generator& generator) {
+  using namespace cusbi;
+  std::printf("\n-- Neural Ratio Estimation --\n");
+  RatioClassifier net = build_resnet_classifier(x, theta, {}, &generator);  // as the tutorial
+  Adam opt(net.parameters(), net.gradients(), /*lr=*/5e-4);
+  constexpr int64_t kNumAtoms = 10;
+  const int64_t batch_size = theta.size(0);
+  const auto start = Clock::now();
+  for (int step = 1; step <= 300; ++step) {
+    opt.zero_grad();
+    const Tensor logits = classifier_logits(net, theta, x, kNumAtoms, &generator);  // (B K,)
+    // log_probs = logits[:, 0] - logsumexp(logits, -1); loss = -mean(log_probs)
+    auto [loss, grad] = nre_b_loss(logits.reshape({batch_size, kNumAtoms}));
+    net.backward(grad.reshape({batch_size * kNumAtoms}));  // loss.backward()
+    opt.step();
+    if (step == 1 || step % 100 == 0) std::printf("step %3d  loss %.4f\n", step, loss.item());
+  }
+  synchronize(x.device());
+  const double train_seconds = seconds_since(start);
+
+  auto [potential, tf] = ratio_estimator_based_potential(net, prior, x_o);
+  MCMCPosterior posterior(potential, /*proposal=*/prior, tf,
+                          {.num_chains = 100, .method = "slice_np_vectorized",
+                           .generator = &generator});
+  const Tensor samples = posterior.sample({1000}, x_o);
+  std::printf("Shape of samples: %s\n", shape_str(samples.shape()).c_str());
+  print_moments(samples);
+  plot(samples, "nre_posterior_samples");
+  std::printf("NRE training loop: %.3f s; MCMC: %.3f s (%lld lockstep iterations x 100 chains)\n",
+              train_seconds, posterior.last_run().seconds,
+              static_cast<long long>(posterior.last_run().iterations));
+}
+
 int run() {
   using namespace cusbi;
   const Device device = cusbi_examples::choose_device();
-  std::printf("cusbi training interface (sbi tutorial 18, NPE and NLE) on %s\n",
+  std::printf("cusbi training interface (sbi tutorial 18: NPE, NLE, NRE) on %s\n",
               device.str().c_str());
 
   constexpr int64_t kNumSimulations = 1000;
@@ -174,6 +213,7 @@ int run() {
       posterior_seconds);
 
   run_nle(prior, theta, x, x_o, generator);
+  run_nre(prior, theta, x, x_o, generator);
   return 0;
 }
 

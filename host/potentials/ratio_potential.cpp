@@ -52,7 +52,7 @@ class RatioPotential final : public Potential {
     const int64_t rows = logits.numel();
     Tensor ones = potentials::workspace(ones_, {rows}, device());
     ones.fill_(1.0f);
-    Tensor pair_grad = potentials::workspace(pair_grad_, {rows, d}, device());
+    Tensor pair_grad;  // (rows, d): set by backward to a view of the classifier's workspace
     const Tensor gradients = net_->gradients();
     Tensor saved = potentials::workspace(saved_, {gradients.numel()}, device());
     saved.copy_(gradients);
@@ -134,7 +134,7 @@ class RatioPotential final : public Potential {
   bool paired_ = false;
   int64_t rows_for_ = -1;                   // M the index tensors below were built for
   Tensor theta_index_, theta_rep_, x_rep_;  // for M = rows_for_
-  Tensor logits_, ones_, pair_grad_, saved_, prior_log_prob_, prior_gradient_, mask_;
+  Tensor logits_, ones_, saved_, prior_log_prob_, prior_gradient_, mask_;
 };
 
 }  // namespace
