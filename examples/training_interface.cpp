@@ -140,9 +140,9 @@ void run_nre(const cusbi::BoxUniform& prior, const cusbi::Tensor& theta, const c
   const double train_seconds = seconds_since(start);
 
   auto [potential, tf] = ratio_estimator_based_potential(net, prior, x_o);
-  MCMCPosterior posterior(potential, /*proposal=*/prior, tf,
-                          {.num_chains = 100, .method = "slice_np_vectorized",
-                           .generator = &generator});
+  MCMCPosterior posterior(
+      potential, /*proposal=*/prior, tf,
+      {.num_chains = 100, .method = "slice_np_vectorized", .generator = &generator});
   const Tensor samples = posterior.sample({1000}, x_o);
   std::printf("Shape of samples: %s\n", shape_str(samples.shape()).c_str());
   print_moments(samples);

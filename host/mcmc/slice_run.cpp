@@ -37,8 +37,8 @@ int64_t next_read(int64_t iterations, const int64_t* counts, int64_t sweeps, int
   const int64_t done = counts[1], failed = counts[4], alive = chains - failed;
   if (done > 0 && alive > 0) {
     const double per_sweep = double(iterations) * double(chains) / double(done);
-    const double missing = double(std::max<int64_t>(0, (chains - failed) * sweeps - done)) /
-                           double(alive);
+    const double missing =
+        double(std::max<int64_t>(0, (chains - failed) * sweeps - done)) / double(alive);
     ahead = std::max<int64_t>(ahead, static_cast<int64_t>(0.5 * per_sweep * missing));
   }
   return iterations + ahead;

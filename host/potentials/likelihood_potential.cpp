@@ -73,7 +73,7 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   }
 
  private:
-  Tensor trials_;  // x_ viewed as (T, 1, C), or (1, M, C) when paired
+  Tensor trials_;                           // x_ viewed as (T, 1, C), or (1, M, C) when paired
   Tensor log_likelihood_, prior_log_prob_;  // grow-only (T, M) and (M,)
   Tensor prior_gradient_, mask_;            // grow-only (M, D) and (M,)
   potentials::FlowInputGradient flow_gradient_;

@@ -97,8 +97,10 @@ TEST(NreTrainer, EveryVariantLearnsAndIsDeterministic) {
 
 TEST(NreTrainer, ErrorsNameTheProblem) {
   BoxUniform prior(-3.0f, 3.0f, 2, kCpu);
-  EXPECT_TRUE(contains(error_of([&] { NRE(prior, NreOptions{.num_atoms = 1}, kCpu); }), "num_atoms"));
-  EXPECT_TRUE(contains(error_of([&] { NRE(prior, NreOptions{.classifier = "mlp2"}, kCpu); }), "mlp2"));
+  EXPECT_TRUE(
+      contains(error_of([&] { NRE(prior, NreOptions{.num_atoms = 1}, kCpu); }), "num_atoms"));
+  EXPECT_TRUE(
+      contains(error_of([&] { NRE(prior, NreOptions{.classifier = "mlp2"}, kCpu); }), "mlp2"));
   NRE nre(prior, kCpu);
   EXPECT_TRUE(contains(error_of([&] { nre.build_posterior(); }), "train()"));
   EXPECT_TRUE(contains(error_of([&] { nre.classifier(); }), "train()"));
