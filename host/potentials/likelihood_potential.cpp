@@ -50,7 +50,7 @@ class LikelihoodPotential final : public potentials::FlowPotential {
   }
 
   void evaluate_with_gradient(const Tensor& theta, Tensor& out, Tensor& grad) override {
-    const int64_t m = check(theta, out), d = dim(), trials = paired_ ? 1 : x_.size(0);
+    const int64_t m = check(theta, out), trials = paired_ ? 1 : x_.size(0);
     potentials::check_buffer(grad, theta.shape(), device(), kWhere, "grad");
     Tensor neg_log_q = potentials::workspace(log_likelihood_, {trials, m}, device());
     Tensor pair_grad;  // (T M, D): d(-log q(x_j | theta_i)) / d theta_i, row j M + i
@@ -60,16 +60,8 @@ class LikelihoodPotential final : public potentials::FlowPotential {
     prior_->log_prob(theta, prior);
     sum(neg_log_q, 0, out);  // sum_j -log q, in trial order
     sub(prior, out, out);
-    Tensor flat_grad = grad.reshape({m * d});
-    sum(pair_grad.reshape({trials, m * d}), 0, flat_grad);
-    Tensor prior_grad = potentials::workspace(prior_gradient_, {m, d}, device());
-    prior_->log_prob_gradient(theta, prior_grad);
-    sub(prior_grad, grad, grad);
-    // Outside the prior's support the potential is a constant -inf: gradient 0 there, as
-    // torch.where in sbi's MAP (a box's log_prob_gradient is 0, the flow's term is not).
-    Tensor mask = potentials::workspace(mask_, {m}, device());
-    prior_->support_mask(theta, mask);
-    where(mask.reshape({m, 1}), grad, 0.0f, grad);
+    // A box's log_prob_gradient is 0 outside its support, the flow's term is not: masked there.
+    potentials::trial_sum_gradient(pair_grad, -1.0f, *prior_, theta, grad, prior_gradient_, mask_);
   }
 
  private:

@@ -104,4 +104,20 @@ void scaled_fma(const Tensor& a, const Tensor* b, const Tensor* c, float sign, T
     cuda::scaled_fma(ap, bp, cp, sign, n, o);
 }
 
+void trial_sum_gradient(const Tensor& pair_grad, float sign, const Distribution& prior,
+                        const Tensor& theta, Tensor& grad, Tensor& prior_gradient, Tensor& mask) {
+  const int64_t m = theta.size(0), d = theta.size(1), trials = pair_grad.numel() / (m * d);
+  Tensor flat_grad = grad.reshape({m * d});
+  sum(pair_grad.reshape({trials, m * d}), 0, flat_grad);  // fixed-order sum over trials
+  Tensor prior_grad = workspace(prior_gradient, {m, d}, theta.device());
+  prior.log_prob_gradient(theta, prior_grad);
+  if (sign < 0)
+    sub(prior_grad, grad, grad);
+  else
+    add(grad, prior_grad, grad);
+  Tensor support = workspace(mask, {m}, theta.device());
+  prior.support_mask(theta, support);
+  where(support.reshape({m, 1}), grad, 0.0f, grad);
+}
+
 }  // namespace cusbi::potentials

@@ -55,6 +55,13 @@ void support_select(const Tensor& mask, float sign, Tensor& value, const Tensor*
                     Tensor* grad_out);
 // out (M,) = sum over trials of log_likelihood (T, M) + prior (M,).
 void sum_trials(const Tensor& log_likelihood, const Tensor& prior, Tensor& out);
+// The gradient of an iid-trials potential: grad (M, D) = sign * sum over trials of pair_grad
+// (T, M, D) + d log prior / d theta, then 0 on rows outside the prior's support (there the
+// potential is the constant -inf, as torch.where in sbi's MAP). sign = -1 for pair gradients of
+// -log q (NLE), +1 for logits (NRE). prior_gradient (M, D) and mask (M,) are the caller's
+// grow-only buffers.
+void trial_sum_gradient(const Tensor& pair_grad, float sign, const Distribution& prior,
+                        const Tensor& theta, Tensor& grad, Tensor& prior_gradient, Tensor& mask);
 // out = sign * (a * b + c) elementwise over a's elements; b and c may be null (1 and 0); out
 // may be a.
 void scaled_fma(const Tensor& a, const Tensor* b, const Tensor* c, float sign, Tensor& out);

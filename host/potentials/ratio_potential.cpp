@@ -46,13 +46,13 @@ class RatioPotential final : public Potential {
   }
 
   void evaluate_with_gradient(const Tensor& theta, Tensor& out, Tensor& grad) override {
-    const int64_t m = check(theta, out), d = dim();
+    const int64_t m = check(theta, out);
     potentials::check_buffer(grad, theta.shape(), device(), kWhere, "grad");
     Tensor logits = pair_logits(theta, m);
     const int64_t rows = logits.numel();
     Tensor ones = potentials::workspace(ones_, {rows}, device());
     ones.fill_(1.0f);
-    Tensor pair_grad;  // (rows, d): set by backward to a view of the classifier's workspace
+    Tensor pair_grad;  // (rows, D): set by backward to a view of the classifier's workspace
     const Tensor gradients = net_->gradients();
     Tensor saved = potentials::workspace(saved_, {gradients.numel()}, device());
     saved.copy_(gradients);
@@ -66,15 +66,7 @@ class RatioPotential final : public Potential {
     restore.copy_(saved);
     finish(theta, logits, m, out);
     // d/d theta_i: the sum over trials of the pair rows' gradients, then the prior's.
-    Tensor flat_grad = grad.reshape({m * d});
-    sum(pair_grad.reshape({rows / m, m * d}), 0, flat_grad);
-    Tensor prior_grad = potentials::workspace(prior_gradient_, {m, d}, device());
-    prior_->log_prob_gradient(theta, prior_grad);
-    add(grad, prior_grad, grad);
-    // Outside the prior's support the potential is a constant -inf: gradient 0 there.
-    Tensor mask = potentials::workspace(mask_, {m}, device());
-    prior_->support_mask(theta, mask);
-    where(mask.reshape({m, 1}), grad, 0.0f, grad);
+    potentials::trial_sum_gradient(pair_grad, 1.0f, *prior_, theta, grad, prior_gradient_, mask_);
   }
 
  private:
