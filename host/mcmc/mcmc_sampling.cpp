@@ -118,7 +118,7 @@ Tensor MCMCPosterior::Impl::run_chains(int64_t num_chains, int64_t num_samples,
     warn("MCMC: " + std::to_string(stats.stalled) +
          " coordinate updates shrank onto the current point without finding the slice; a "
          "potential that gives different values for the same point causes this");
-  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  info.seconds = seconds_since(start);
   return chains;
 }
 
