@@ -97,6 +97,9 @@ ModelFileInfo check_model_header(const Metadata& meta, const std::filesystem::pa
   if (at("format") == "cusbi.sbi_nsf")
     CUSBI_FAIL(p << " is an sbi flow export (tools/export_sbi_nsf.py), not a cusbi model; load "
                     "it with load_sbi_nsf");
+  if (at("format") == "cusbi.sbi_classifier")
+    CUSBI_FAIL(p << " is an sbi classifier export (tools/export_sbi_classifier.py), not a cusbi "
+                    "model; load it with load_sbi_classifier");
   CUSBI_CHECK(at("format") == kFormat,
               p << " is not a cusbi model file (its metadata has no format = cusbi.model); "
                    "save models with cusbi::save");
