@@ -119,8 +119,8 @@ void check_names_and_shapes(const std::vector<Expected>& expected, const StateDi
   std::ostringstream os;
   os << "load_sbi_classifier: this is not the state_dict of sbi's build_" << kind
      << "_classifier with this architecture.\n  asked for: z_score_theta " << o.z_score_theta
-     << ", z_score_x " << o.z_score_x << ", kind " << kind << ", theta + x features " << D
-     << " + " << C;
+     << ", z_score_x " << o.z_score_x << ", kind " << kind << ", theta + x features " << D << " + "
+     << C;
   if (kind != "linear") os << ", hidden_features " << o.hidden_features;
   if (kind == "resnet") os << ", num_blocks " << o.num_blocks;
   os << "\n  the file looks like: " << describe_file(sd);
@@ -193,8 +193,7 @@ RatioClassifier load_sbi_classifier(const std::map<std::string, Tensor>& state_d
   CUSBI_CHECK(D >= 1 && C >= 1, "load_sbi_classifier: theta_features "
                                     << D << " and x_features " << C << " must both be >= 1");
   CUSBI_CHECK(kind == "linear" || options.hidden_features >= 1,
-              "load_sbi_classifier: hidden_features must be >= 1, got "
-                  << options.hidden_features);
+              "load_sbi_classifier: hidden_features must be >= 1, got " << options.hidden_features);
   CUSBI_CHECK(kind != "resnet" || options.num_blocks >= 0,
               "load_sbi_classifier: num_blocks must be >= 0, got " << options.num_blocks);
   check_mode(options.z_score_theta, "theta");
@@ -243,8 +242,7 @@ std::map<std::string, Tensor> sbi_state_dict(const RatioClassifier& classifier) 
                               Device::cpu());
   }
   const ClassifierOptions& o = classifier.options();
-  const auto add_z = [&](const std::string& prefix, const Standardize& z,
-                         const std::string& mode) {
+  const auto add_z = [&](const std::string& prefix, const Standardize& z, const std::string& mode) {
     if (!z.mean().defined()) return;
     sd[prefix + "_mean"] = statistic(z.mean(), is_structured(mode));
     sd[prefix + "_std"] = statistic(z.std(), is_structured(mode));

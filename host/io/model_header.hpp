@@ -21,7 +21,6 @@ std::map<std::string, std::string> model_metadata(const char* kind,
 ModelFileInfo check_model_header(const std::map<std::string, std::string>& meta,
                                  const std::filesystem::path& path);
 // Throws unless info.kind is one that `loader` reads, naming the loader of the file's kind.
-void require_kind(const ModelFileInfo& info, const std::filesystem::path& path,
-                  const char* loader);
+void require_kind(const ModelFileInfo& info, const std::filesystem::path& path, const char* loader);
 
 }  // namespace cusbi::io

@@ -112,9 +112,9 @@ ModelFileInfo check_model_header(const Metadata& meta, const std::filesystem::pa
   } catch (const std::exception&) {
     info.format_version = 0;
   }
-  CUSBI_CHECK(info.format_version >= 1,
-              p << ": format_version '" << version << "' is not a version number; the file is "
-                   "damaged");
+  CUSBI_CHECK(info.format_version >= 1, p << ": format_version '" << version
+                                          << "' is not a version number; the file is "
+                                             "damaged");
   CUSBI_CHECK(info.format_version <= kModelFormatVersion,
               p << " was written by a newer cusbi (" << at("cusbi_version") << ", format version "
                 << info.format_version << "); this build reads format versions up to "
@@ -123,8 +123,7 @@ ModelFileInfo check_model_header(const Metadata& meta, const std::filesystem::pa
   info.cusbi_version = at("cusbi_version");
   info.estimator_json = at("estimator");
   info.prior_json = at("prior");
-  CUSBI_CHECK(info.kind == kFlowKind || info.kind == kPosteriorKind ||
-                  info.kind == kClassifierKind,
+  CUSBI_CHECK(info.kind == kFlowKind || info.kind == kPosteriorKind || info.kind == kClassifierKind,
               p << " holds a model of kind '" << info.kind << "', which this cusbi cannot load");
   return info;
 }
@@ -205,7 +204,8 @@ DirectPosterior load_direct_posterior(const std::filesystem::path& path, Device 
   const ModelFileInfo info = check_header(meta, path);
   io::require_kind(info, path, "load_direct_posterior");
   auto flow = std::make_shared<NeuralSplineFlow>(flow_from(info, tensors, device, path));
-  const std::unique_ptr<Distribution> prior = io::read_prior(info.prior_json, tensors, device, path);
+  const std::unique_ptr<Distribution> prior =
+      io::read_prior(info.prior_json, tensors, device, path);
   DirectPosterior posterior(flow, *prior);
   if (const auto it = tensors.find(kDefaultX); it != tensors.end())
     posterior.set_default_x(it->second.to(device));

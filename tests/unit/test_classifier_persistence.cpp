@@ -153,13 +153,13 @@ TEST_F(ClassifierPersistence, SavingOverAnExistingFileReplacesItAtomically) {
 }
 
 TEST_F(ClassifierPersistence, RefusesFilesThatAreNotCusbiClassifiers) {
-  EXPECT_TRUE(contains(
-      error_of([&] { load_ratio_classifier(file("missing.safetensors"), Device::cpu()); }),
-      "missing.safetensors"));
+  EXPECT_TRUE(
+      contains(error_of([&] { load_ratio_classifier(file("missing.safetensors"), Device::cpu()); }),
+               "missing.safetensors"));
   save_safetensors(file("plain.safetensors"), {{"w", Tensor::ones({2}, Device::cpu())}});
-  EXPECT_TRUE(contains(
-      error_of([&] { load_ratio_classifier(file("plain.safetensors"), Device::cpu()); }),
-      "is not a cusbi model file"));
+  EXPECT_TRUE(
+      contains(error_of([&] { load_ratio_classifier(file("plain.safetensors"), Device::cpu()); }),
+               "is not a cusbi model file"));
   std::ofstream(file("text.safetensors")) << "hello, not a model";
   EXPECT_NE(error_of([&] { load_ratio_classifier(file("text.safetensors"), Device::cpu()); }), "");
   // An sbi export is pointed to its own loader.
@@ -171,9 +171,9 @@ TEST_F(ClassifierPersistence, RefusesFilesThatAreNotCusbiClassifiers) {
 TEST_F(ClassifierPersistence, RefusesTruncatedFiles) {
   save(small_classifier(kCases[0], 19), file("m.safetensors"));
   fs::resize_file(file("m.safetensors"), fs::file_size(file("m.safetensors")) - 64);
-  EXPECT_TRUE(contains(
-      error_of([&] { load_ratio_classifier(file("m.safetensors"), Device::cpu()); }),
-      "m.safetensors"));
+  EXPECT_TRUE(
+      contains(error_of([&] { load_ratio_classifier(file("m.safetensors"), Device::cpu()); }),
+               "m.safetensors"));
 }
 
 TEST_F(ClassifierPersistence, RefusesNewerVersionsDamagedMetadataAndMismatchedTensors) {
@@ -192,9 +192,9 @@ TEST_F(ClassifierPersistence, RefusesNewerVersionsDamagedMetadataAndMismatchedTe
   auto damaged = meta;
   damaged["estimator"] = R"({"type": "ratio_classifier", "classifier": "resnet"})";
   save_safetensors(file("damaged.safetensors"), tensors, damaged);
-  EXPECT_TRUE(contains(
-      error_of([&] { load_ratio_classifier(file("damaged.safetensors"), Device::cpu()); }),
-      "damaged"));
+  EXPECT_TRUE(
+      contains(error_of([&] { load_ratio_classifier(file("damaged.safetensors"), Device::cpu()); }),
+               "damaged"));
 
   auto other = meta;  // the metadata says mlp, the tensors are a resnet's
   other["estimator"].replace(other["estimator"].find("resnet"), 6, "mlp");
@@ -217,12 +217,12 @@ TEST_F(ClassifierPersistence, EachLoaderRefusesTheOtherKindsNamingTheRightLoader
   save(small_flow(), file("flow.safetensors"));
   EXPECT_TRUE(contains(error_of([&] { load_nsf(file("clf.safetensors"), Device::cpu()); }),
                        "load it with load_ratio_classifier"));
-  EXPECT_TRUE(contains(
-      error_of([&] { load_direct_posterior(file("clf.safetensors"), Device::cpu()); }),
-      "load it with load_ratio_classifier"));
-  EXPECT_TRUE(contains(
-      error_of([&] { load_ratio_classifier(file("flow.safetensors"), Device::cpu()); }),
-      "load it with load_nsf"));
+  EXPECT_TRUE(
+      contains(error_of([&] { load_direct_posterior(file("clf.safetensors"), Device::cpu()); }),
+               "load it with load_ratio_classifier"));
+  EXPECT_TRUE(
+      contains(error_of([&] { load_ratio_classifier(file("flow.safetensors"), Device::cpu()); }),
+               "load it with load_nsf"));
 }
 
 TEST_F(ClassifierPersistence, SavesFromAndLoadsOntoTheGpu) {

@@ -93,8 +93,8 @@ TEST(SbiClassifierInterop, WritesBackExactlySbisStateDict) {
     Metadata meta;
     const StateDict sd = exported(kind, &meta);
     EXPECT_EQ(keys_of(sd), recorded_keys(meta));
-    const StateDict back = sbi_state_dict(load_sbi_classifier(export_path(kind).string(),
-                                                              Device::cpu()));
+    const StateDict back =
+        sbi_state_dict(load_sbi_classifier(export_path(kind).string(), Device::cpu()));
     ASSERT_EQ(keys_of(back), recorded_keys(meta));
     for (const auto& [name, t] : sd) {
       EXPECT_EQ(back.at(name).shape(), t.shape()) << name;
@@ -104,8 +104,8 @@ TEST(SbiClassifierInterop, WritesBackExactlySbisStateDict) {
 }
 
 TEST(SbiClassifierInterop, SavedFileHoldsExactlySbisKeys) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("cusbi_sbi_clf_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cusbi_sbi_clf_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   for (const std::string kind : kKinds) {
     SCOPED_TRACE(kind);
@@ -131,8 +131,8 @@ ClassifierOptions mlp_options() {  // the mlp export's
 }
 
 TEST(SbiClassifierInterop, StateDictOverloadLoadsWithTheRightOptions) {
-  RatioClassifier clf = load_sbi_classifier(exported("mlp"), "mlp", 3, 2, mlp_options(),
-                                            Device::cpu());
+  RatioClassifier clf =
+      load_sbi_classifier(exported("mlp"), "mlp", 3, 2, mlp_options(), Device::cpu());
   EXPECT_EQ(clf.forward(check("mlp.theta"), check("mlp.x")).to_vector(),
             load_sbi_classifier(export_path("mlp").string(), Device::cpu())
                 .forward(check("mlp.theta"), check("mlp.x"))
@@ -153,8 +153,9 @@ TEST(SbiClassifierInterop, MismatchesAreListedWithWhatTheFileLooksLike) {
   o.hidden_features = 50;
   msg = load_error(good, "mlp", 3, 2, o);
   EXPECT_TRUE(contains(msg, "wrong shape: net.0.weight (6, 5) (expected (50, 5))"));
-  EXPECT_TRUE(contains(msg, "the file looks like: z_score_theta structured, z_score_x "
-                            "independent, kind mlp, theta + x features 5, hidden_features 6"));
+  EXPECT_TRUE(contains(msg,
+                       "the file looks like: z_score_theta structured, z_score_x "
+                       "independent, kind mlp, theta + x features 5, hidden_features 6"));
   o = mlp_options();
   o.z_score_x = "none";  // the file has the x buffers
   EXPECT_TRUE(contains(load_error(good, "mlp", 3, 2, o), "unexpected: embedding_net_x.0._mean"));
@@ -187,8 +188,8 @@ TEST(SbiClassifierInterop, FileWithoutExportMetadataIsRefused) {
 
   Metadata meta;
   const StateDict sd = exported("resnet", &meta);
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("cusbi_sbi_clf_meta_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cusbi_sbi_clf_meta_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "c.safetensors").string();
   Metadata bad = meta;
@@ -216,10 +217,10 @@ TEST(SbiClassifierInterop, LoadsOntoTheGpu) {
   const std::vector<float> want = check("resnet.logits").to_vector();
   double scale = 0.0;
   for (float v : want) scale = std::max(scale, double(std::abs(v)));
-  EXPECT_TRUE(all_close(clf.forward(check("resnet.theta").to(Device::cuda(0)),
-                                    check("resnet.x").to(Device::cuda(0)))
-                            .to_vector(),
-                        want, kRel * scale, 0.0));
+  EXPECT_TRUE(all_close(
+      clf.forward(check("resnet.theta").to(Device::cuda(0)), check("resnet.x").to(Device::cuda(0)))
+          .to_vector(),
+      want, kRel * scale, 0.0));
 }
 
 }  // namespace
