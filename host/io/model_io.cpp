@@ -7,6 +7,7 @@
 #include "cusbi/error.hpp"
 #include "cusbi/io.hpp"
 #include "cusbi/persistence.hpp"
+#include "host/io/model_header.hpp"
 #include "host/io/prior_io.hpp"
 
 namespace cusbi {
@@ -18,8 +19,9 @@ using TensorMap = std::map<std::string, Tensor>;
 using nlohmann::json;
 
 const char* const kFormat = "cusbi.model";
-const char* const kFlowKind = "neural_spline_flow";
-const char* const kPosteriorKind = "direct_posterior";
+using io::kClassifierKind;
+using io::kFlowKind;
+using io::kPosteriorKind;
 const char* const kDefaultX = "posterior.default_x";
 
 const char* zscore_text(ZScore z) {
@@ -44,15 +46,49 @@ std::string estimator_json(const NeuralSplineFlow& flow) {
 }
 
 Metadata header(const char* kind, const NeuralSplineFlow& flow) {
+  return io::model_metadata(kind, estimator_json(flow));
+}
+
+ModelFileInfo check_header(const Metadata& meta, const std::filesystem::path& path) {
+  return io::check_model_header(meta, path);
+}
+
+// The function that loads a model of `kind`.
+const char* loader_of(const std::string& kind) {
+  if (kind == kFlowKind) return "load_nsf";
+  if (kind == kPosteriorKind) return "load_direct_posterior (or load_nsf for its estimator)";
+  return "load_ratio_classifier";
+}
+
+}  // namespace
+
+namespace io {
+
+Metadata model_metadata(const char* kind, const std::string& estimator_json) {
   return {{"format", kFormat},
           {"format_version", std::to_string(kModelFormatVersion)},
           {"kind", kind},
           {"cusbi_version", CUSBI_VERSION},
-          {"estimator", estimator_json(flow)}};
+          {"estimator", estimator_json}};
+}
+
+void require_kind(const ModelFileInfo& info, const std::filesystem::path& path,
+                  const char* loader) {
+  const std::string l = loader;
+  const bool ok = l == "load_nsf" ? info.kind == kFlowKind || info.kind == kPosteriorKind
+                  : l == "load_direct_posterior" ? info.kind == kPosteriorKind
+                                                 : info.kind == kClassifierKind;
+  if (ok) return;
+  if (l == "load_direct_posterior" && info.kind == kFlowKind)
+    CUSBI_FAIL(path.string() << " holds a " << info.kind
+                             << " without a prior; load it with load_nsf and build "
+                                "DirectPosterior(flow, prior)");
+  CUSBI_FAIL(path.string() << " holds a " << info.kind << ", which " << l
+                           << " cannot read; load it with " << loader_of(info.kind));
 }
 
 // The metadata of a cusbi model file, checked: format, version (not newer than this build).
-ModelFileInfo check_header(const Metadata& meta, const std::filesystem::path& path) {
+ModelFileInfo check_model_header(const Metadata& meta, const std::filesystem::path& path) {
   const std::string p = path.string();
   const auto at = [&](const char* key) {
     const auto it = meta.find(key);
@@ -61,6 +97,9 @@ ModelFileInfo check_header(const Metadata& meta, const std::filesystem::path& pa
   if (at("format") == "cusbi.sbi_nsf")
     CUSBI_FAIL(p << " is an sbi flow export (tools/export_sbi_nsf.py), not a cusbi model; load "
                     "it with load_sbi_nsf");
+  if (at("format") == "cusbi.sbi_classifier")
+    CUSBI_FAIL(p << " is an sbi classifier export (tools/export_sbi_classifier.py), not a cusbi "
+                    "model; load it with load_sbi_classifier");
   CUSBI_CHECK(at("format") == kFormat,
               p << " is not a cusbi model file (its metadata has no format = cusbi.model); "
                    "save models with cusbi::save");
@@ -73,9 +112,9 @@ ModelFileInfo check_header(const Metadata& meta, const std::filesystem::path& pa
   } catch (const std::exception&) {
     info.format_version = 0;
   }
-  CUSBI_CHECK(info.format_version >= 1,
-              p << ": format_version '" << version << "' is not a version number; the file is "
-                   "damaged");
+  CUSBI_CHECK(info.format_version >= 1, p << ": format_version '" << version
+                                          << "' is not a version number; the file is "
+                                             "damaged");
   CUSBI_CHECK(info.format_version <= kModelFormatVersion,
               p << " was written by a newer cusbi (" << at("cusbi_version") << ", format version "
                 << info.format_version << "); this build reads format versions up to "
@@ -84,10 +123,14 @@ ModelFileInfo check_header(const Metadata& meta, const std::filesystem::path& pa
   info.cusbi_version = at("cusbi_version");
   info.estimator_json = at("estimator");
   info.prior_json = at("prior");
-  CUSBI_CHECK(info.kind == kFlowKind || info.kind == kPosteriorKind,
+  CUSBI_CHECK(info.kind == kFlowKind || info.kind == kPosteriorKind || info.kind == kClassifierKind,
               p << " holds a model of kind '" << info.kind << "', which this cusbi cannot load");
   return info;
 }
+
+}  // namespace io
+
+namespace {
 
 ZScore zscore_from(const json& j, const char* key) {
   const std::string v = j.at(key).get<std::string>();
@@ -150,18 +193,19 @@ ModelFileInfo inspect_model(const std::filesystem::path& path) {
 NeuralSplineFlow load_nsf(const std::filesystem::path& path, Device device) {
   Metadata meta;
   const TensorMap tensors = load_safetensors(path, Device::cpu(), &meta);
-  return flow_from(check_header(meta, path), tensors, device, path);
+  const ModelFileInfo info = check_header(meta, path);
+  io::require_kind(info, path, "load_nsf");
+  return flow_from(info, tensors, device, path);
 }
 
 DirectPosterior load_direct_posterior(const std::filesystem::path& path, Device device) {
   Metadata meta;
   const TensorMap tensors = load_safetensors(path, Device::cpu(), &meta);
   const ModelFileInfo info = check_header(meta, path);
-  CUSBI_CHECK(info.kind == kPosteriorKind,
-              path.string() << " holds a " << info.kind << " without a prior; load it with "
-                               "load_nsf and build DirectPosterior(flow, prior)");
+  io::require_kind(info, path, "load_direct_posterior");
   auto flow = std::make_shared<NeuralSplineFlow>(flow_from(info, tensors, device, path));
-  const std::unique_ptr<Distribution> prior = io::read_prior(info.prior_json, tensors, device, path);
+  const std::unique_ptr<Distribution> prior =
+      io::read_prior(info.prior_json, tensors, device, path);
   DirectPosterior posterior(flow, *prior);
   if (const auto it = tensors.find(kDefaultX); it != tensors.end())
     posterior.set_default_x(it->second.to(device));

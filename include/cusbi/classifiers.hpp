@@ -9,6 +9,7 @@
 // tutorial passes x there and cusbi, like sbi, uses those statistics for theta.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -82,5 +83,24 @@ RatioClassifier build_mlp_classifier(const Tensor& batch_theta, const Tensor& ba
 RatioClassifier build_linear_classifier(const Tensor& batch_theta, const Tensor& batch_x,
                                         const ClassifierOptions& options = {},
                                         Generator* generator = nullptr);
+
+// A classifier trained by sbi: `state_dict` holds the RatioEstimator's state_dict under its
+// PyTorch names (net.*, and the Standardize buffers embedding_net_theta.0._mean/_std and
+// embedding_net_x.0._mean/_std unless that side's z-scoring is "none"), for a classifier of
+// `kind` ("resnet", "mlp", "linear") built with these sizes and options. Every missing,
+// unexpected or mis-shaped name is reported in one cusbi::Error, with what the file looks like.
+RatioClassifier load_sbi_classifier(const std::map<std::string, Tensor>& state_dict,
+                                    const std::string& kind, int64_t theta_features,
+                                    int64_t x_features, const ClassifierOptions& options,
+                                    Device device = Device::best());
+// The same from a safetensors file written by tools/export_sbi_classifier.py: the state_dict
+// plus metadata (format "cusbi.sbi_classifier") holding the kind, sizes and builder options.
+RatioClassifier load_sbi_classifier(const std::string& safetensors_path,
+                                    Device device = Device::best());
+
+// The classifier's state_dict as sbi names and lays it out (parameters; z-score buffers, 0-dim
+// for "structured"), on the CPU: what load_sbi_classifier reads, and what sbi's builder of the
+// same architecture accepts with load_state_dict.
+std::map<std::string, Tensor> sbi_state_dict(const RatioClassifier& classifier);
 
 }  // namespace cusbi
