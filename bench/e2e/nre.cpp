@@ -148,7 +148,8 @@ Json tutorial(Device device, uint64_t seed) {
   std::unique_ptr<cusbi::RatioClassifier> net;
   float last_loss = 0.0f;
   out["train_s"] = timed(device, [&] {
-    net = std::make_unique<cusbi::RatioClassifier>(cusbi::build_resnet_classifier(x, theta, {}, &g));
+    net =
+        std::make_unique<cusbi::RatioClassifier>(cusbi::build_resnet_classifier(x, theta, {}, &g));
     cusbi::Adam opt(net->parameters(), net->gradients(), 5e-4);
     for (int step = 0; step < kSteps; ++step) {
       opt.zero_grad();
@@ -165,8 +166,8 @@ Json tutorial(Device device, uint64_t seed) {
   Tensor samples;
   out["mcmc_sample_s"] = timed(device, [&] {
     auto [potential, transform] = cusbi::ratio_estimator_based_potential(*net, prior, x_o);
-    posterior = std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform,
-                                                       tutorial_options(&g));
+    posterior =
+        std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform, tutorial_options(&g));
     samples = posterior->sample({1000}, x_o);
   });
   const cusbi::MCMCRunInfo run = posterior->last_run();
@@ -185,7 +186,8 @@ Json tutorial(Device device, uint64_t seed) {
   if (!device.is_cuda()) {
     const Json floor = gemm_floor(kSimulations * kNumAtoms, kSteps);
     out.update(floor);
-    out["train_over_gemm_floor"] = out["train_s"].get<double>() / floor["gemm_floor_s"].get<double>();
+    out["train_over_gemm_floor"] =
+        out["train_s"].get<double>() / floor["gemm_floor_s"].get<double>();
   }
   return out;
 }
@@ -201,8 +203,8 @@ Json trainer(Device device, uint64_t seed, int64_t n, int64_t max_epochs) {
   sim.show_progress = false;
   sim.generator = &g;
   out["simulate_s"] = timed(device, [&] {
-    std::tie(theta, x) = cusbi::simulate_for_sbi(
-        [&](const Tensor& t) { return simulator(t, &g); }, prior, n, sim);
+    std::tie(theta, x) =
+        cusbi::simulate_for_sbi([&](const Tensor& t) { return simulator(t, &g); }, prior, n, sim);
   });
   cusbi::NRE nre(prior, device);  // NRE_B, 10 atoms, resnet classifier: sbi's defaults
   cusbi::TrainOptions train;
@@ -211,7 +213,8 @@ Json trainer(Device device, uint64_t seed, int64_t n, int64_t max_epochs) {
   if (max_epochs > 0) train.max_num_epochs = max_epochs;
   out["train_s"] = timed(device, [&] { nre.append_simulations(theta, x).train(train); });
   out["epochs"] = nre.summary().epochs_trained.back();
-  out["epoch_s"] = out["train_s"].get<double>() / std::max<int64_t>(1, out["epochs"].get<int64_t>());
+  out["epoch_s"] =
+      out["train_s"].get<double>() / std::max<int64_t>(1, out["epochs"].get<int64_t>());
   out["best_validation_loss"] = nre.summary().best_validation_loss.back();
   cusbi::MCMCOptions mcmc;  // sbi's build_posterior defaults: 20 chains, resample init
   mcmc.show_progress = false;
