@@ -152,6 +152,36 @@ PY
   fi
 fi
 
+# The tutorial's NRE section on the GPU (300 full-batch steps of classifier_logits with 10 atoms
+# + NRE_B loss; MCMC with 100 chains and the resample init) and the NRE trainer at 1,000 and
+# 100,000 simulations (5 epochs); sbi's side is run on a machine with sbi
+# (scripts/e2e_compare_nre.sh, which takes this JSON as E2E_NRE_CUSBI_GPU_JSON).
+nre_e2e=""
+if [[ -x $build/bench/bench_e2e_nre && -n $gpu ]]; then
+  echo "== bench_e2e_nre (cuda)"
+  if timeout 300 "$build/bench/bench_e2e_nre" --device cuda --repeats 1 >"$work/nre.json"; then
+    cat "$work/nre.json"
+    nre_e2e=$(python3 - "$work/nre.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["workflows"]
+parts = []
+t = d.get("tutorial")
+if t:
+    parts.append(f"tutorial train {t['train_s']:.3f}s, sample(1000) {t['mcmc_sample_s']:.3f}s "
+                 f"(init {t['init_s']:.3f}s, sampling alone {t['sampling_s']:.3f}s, "
+                 f"{t['host_round_trips']:.0f} host round trips)")
+for k, v in d.items():
+    if k.startswith("trainer_"):
+        parts.append(f"{k} train {v['train_s']:.3f}s ({v['epochs']:.0f} epochs, "
+                     f"{v['epoch_s']:.3f}s each), sample(1000) {v['posterior_sample_s']:.3f}s")
+print("; ".join(parts))
+PY
+)
+  else
+    any_failed=1
+  fi
+fi
+
 # Kernel launches, cuBLAS calls and host round-trips of one training step (batch 200) and one
 # log_prob call (1000 rows) of the tutorial-sized flow (cuda::counters(), bench_e2e_step --counts).
 counts=""
@@ -236,6 +266,7 @@ printf '%s\n' "${summary[@]}"
 [[ -n $npe_e2e ]] && echo "bench_e2e_npe (cuda): $npe_e2e"
 [[ -n $proxy ]] && echo "sbi NSF (nflows proxy) / cusbi on this GPU: $proxy"
 [[ -n $nle_e2e ]] && echo "bench_e2e_nle (cuda): $nle_e2e"
+[[ -n $nre_e2e ]] && echo "bench_e2e_nre (cuda): $nre_e2e"
 [[ -n $mcmc_rows ]] && echo "bench_mcmc (cuda), 10,000 chains: $mcmc_rows"
 [[ -n $counts ]] && echo "launches / host round-trips per call: $counts"
 if ((${#bench_rows[@]} > 0)); then

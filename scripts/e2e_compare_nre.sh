@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# sbi vs cusbi on the NRE workflows of bench/e2e (tools/e2e_sbi_nre.py documents them): the
+# tutorial's NRE section (300 full-batch steps of classifier_logits with 10 atoms + the NRE_B
+# loss; MCMC sample((1000,)) with 100 chains and the resample init, and the init and the
+# sampling alone) and the NRE trainer at 1,000 and 100,000 simulations (training, then
+# build_posterior().sample((1000,))). CPU, and CUDA when a GPU is visible to both sides. Prints
+# a table of times and the ratio sbi/cusbi, and on the CPU cusbi's tutorial training time next
+# to the same GEMMs done by plain Eigen SGEMM on the same threads (the issue: within 1.5x).
+#   bash scripts/e2e_compare_nre.sh [build-dir] [repeats]      (defaults: build, 3)
+# Environment: E2E_THREADS (default 2) threads for torch and for cusbi's OpenMP (and Eigen's);
+# E2E_TRAINER_SIMS (default 1000,100000); E2E_LARGE_MAX_EPOCHS (default 5) caps the epochs of
+# the large trainer runs on both sides alike (one run each; compare epoch_s too);
+# E2E_NRE_CUSBI_GPU_JSON: the output of `bench_e2e_nre --device cuda` from a GPU machine without
+#   sbi (scripts/gpu_check.sh prints it): its times are set against sbi's CPU ones.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-build}
+[[ $build = /* ]] || build="$repo/$build"
+repeats=${2:-3}
+threads=${E2E_THREADS:-2}
+sims=${E2E_TRAINER_SIMS:-1000,100000}
+cap=${E2E_LARGE_MAX_EPOCHS:-5}
+gpu_json=${E2E_NRE_CUSBI_GPU_JSON:-}
+cusbi_bin="$build/bench/bench_e2e_nre"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+source "$repo/scripts/e2e_common.sh"
+e2e_require "$cusbi_bin"
+e2e_devices
+
+e2e_machine_line "$threads" "$repeats"
+for device in "${devices[@]}"; do
+  echo "== $device: sbi"
+  python3 "$repo/tools/e2e_sbi_nre.py" --device "$device" --threads "$threads" \
+    --repeats "$repeats" --trainer-sims "$sims" --large-max-epochs "$cap" >"$work/sbi_$device.json"
+  echo "== $device: cusbi"
+  if ! OMP_NUM_THREADS=$threads "$cusbi_bin" --device "$device" --repeats "$repeats" \
+      --trainer-sims "$sims" --large-max-epochs "$cap" >"$work/cusbi_$device.json"; then
+    echo "cusbi could not run on $device (a build without CUDA?): skipped" >&2
+    rm -f "$work/cusbi_$device.json"
+  fi
+done
+[[ -n $gpu_json ]] && cp "$gpu_json" "$work/cusbi_gpu.json"
+
+python3 - "$work" "${devices[@]}" <<'PY'
+import json, pathlib, sys
+work, devices = pathlib.Path(sys.argv[1]), sys.argv[2:]
+keys = ["total_s", "train_s", "epoch_s", "simulate_s", "mcmc_sample_s", "init_s", "sampling_s",
+        "posterior_sample_s"]
+
+
+def table(sbi, cus):
+    print(f"| {'workflow':14} | {'measure':18} | {'sbi s':>9} | {'cusbi s':>9} | {'sbi/cusbi':>9} |")
+    print(f"|{'-' * 16}|{'-' * 20}|{'-' * 10}:|{'-' * 10}:|{'-' * 10}:|")
+    for name, s in sbi["workflows"].items():
+        c = cus["workflows"].get(name)
+        if c is None:
+            continue
+        for key in keys:
+            if key in s and key in c and c[key] > 0:
+                print(f"| {name:14} | {key:18} | {s[key]:9.3f} | {c[key]:9.3f} | "
+                      f"{s[key] / c[key]:9.1f} |")
+        if "epochs" in s:
+            print(f"| {name:14} | {'epochs':18} | {s['epochs']:9.0f} | {c['epochs']:9.0f} | {'':9} |")
+
+
+sbi_cpu = None
+for device in devices:
+    sbi = json.loads((work / f"sbi_{device}.json").read_text())
+    if device == "cpu":
+        sbi_cpu = sbi
+    if not (work / f"cusbi_{device}.json").exists():
+        continue
+    cus = json.loads((work / f"cusbi_{device}.json").read_text())
+    print(f"\n{device}: sbi {sbi['sbi_version']} (torch {sbi['torch_version']}, {sbi['device']})"
+          f" vs cusbi ({cus['device']}), {sbi['threads']} threads;"
+          f" load average sbi {sbi['load_average_1min']:.1f}, cusbi {cus['load_average_1min']:.1f}")
+    table(sbi, cus)
+    t = cus["workflows"].get("tutorial")
+    if t:
+        print(f"cusbi tutorial run: {t['init_evaluations']:.0f} init evaluations, "
+              f"{t['iterations']:.0f} lockstep iterations, {t['host_round_trips']:.0f} host round trips;"
+              f" final loss sbi {sbi['workflows']['tutorial']['final_loss']:.3f},"
+              f" cusbi {t['final_loss']:.3f}")
+    if t and "gemm_floor_s" in t:
+        print(f"tutorial training vs its GEMM floor ({device}): cusbi train_s {t['train_s']:.3f} s;"
+              f" the same 300 steps' GEMMs in plain Eigen SGEMM {t['gemm_floor_s']:.3f} s"
+              f" ({t['gemm_floor_gflop_per_s']:.1f} GFLOP/s; Eigen's OpenMP on"
+              f" {t['eigen_threads']:.0f} threads {t['gemm_eigen_threaded_s']:.3f} s, one thread"
+              f" {t['gemm_eigen_1thread_s']:.3f} s): train_s / floor"
+              f" {t['train_over_gemm_floor']:.2f} (target <= 1.5)")
+gpu = work / "cusbi_gpu.json"
+if gpu.exists() and sbi_cpu is not None:
+    cus = json.loads(gpu.read_text())
+    print(f"\ncusbi on {cus['device']} (E2E_NRE_CUSBI_GPU_JSON) vs sbi on the CPU")
+    table(sbi_cpu, cus)
+PY
