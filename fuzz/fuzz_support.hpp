@@ -21,8 +21,9 @@ namespace cusbi::fuzz {
 // (tmpfs: no disk writes per execution).
 inline const std::filesystem::path& input_path() {
   static const std::filesystem::path path = [] {
-    const std::filesystem::path dir =
-        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm")
+                                          ? "/dev/shm"
+                                          : std::filesystem::temp_directory_path();
     return dir / ("cusbi_fuzz_" + std::to_string(::getpid()) + ".safetensors");
   }();
   return path;

@@ -33,19 +33,28 @@ int main(int argc, char** argv) {
   save(box_posterior, root / "fuzz_model_file" / "posterior_box.safetensors");
   box_posterior.set_default_x(Tensor::from({0.5f, -0.5f}, {2}, cpu));
   save(box_posterior, root / "fuzz_model_file" / "posterior_box_default_x.safetensors");
-  const MultivariateNormal normal(Tensor::from({0.0f}, {1}, cpu), Tensor::from({2.0f}, {1, 1}, cpu));
+  const MultivariateNormal normal(Tensor::from({0.0f}, {1}, cpu),
+                                  Tensor::from({2.0f}, {1, 1}, cpu));
   save(DirectPosterior(flow1, normal), root / "fuzz_model_file" / "posterior_normal.safetensors");
 
   // An sbi export as tools/export_sbi_nsf.py writes it: sbi's state_dict plus sizes and options.
-  const std::map<std::string, std::string> meta{
-      {"format", "cusbi.sbi_nsf"}, {"format_version", "1"}, {"input_features", "2"},
-      {"condition_features", "2"}, {"hidden_features", "4"}, {"num_transforms", "1"},
-      {"num_bins", "2"}, {"num_blocks", "1"}, {"hidden_layers_spline_context", "1"},
-      {"tail_bound", "3.0"}, {"z_score_x", "independent"}, {"z_score_y", "independent"}};
+  const std::map<std::string, std::string> meta{{"format", "cusbi.sbi_nsf"},
+                                                {"format_version", "1"},
+                                                {"input_features", "2"},
+                                                {"condition_features", "2"},
+                                                {"hidden_features", "4"},
+                                                {"num_transforms", "1"},
+                                                {"num_bins", "2"},
+                                                {"num_blocks", "1"},
+                                                {"hidden_layers_spline_context", "1"},
+                                                {"tail_bound", "3.0"},
+                                                {"z_score_x", "independent"},
+                                                {"z_score_y", "independent"}};
   save_safetensors(root / "fuzz_sbi_nsf" / "export_d2_c2.safetensors", sbi_state_dict(flow2), meta);
   std::map<std::string, std::string> meta1 = meta;
   meta1["input_features"] = meta1["condition_features"] = "1";
-  save_safetensors(root / "fuzz_sbi_nsf" / "export_d1_c1.safetensors", sbi_state_dict(flow1), meta1);
+  save_safetensors(root / "fuzz_sbi_nsf" / "export_d1_c1.safetensors", sbi_state_dict(flow1),
+                   meta1);
 
   // safetensors edge cases: no tensors, metadata only, a zero-size tensor.
   save_safetensors(root / "fuzz_safetensors" / "empty.safetensors", {});
