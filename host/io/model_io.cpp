@@ -109,8 +109,8 @@ int64_t int_from(const json& j, const char* key) {
   return v.get<int64_t>();
 }
 
-// The same for tail_bound, a float: a double beyond float's range would be undefined behaviour
-// to convert (check_nsf_options then rejects non-positive values).
+// The same for tail_bound, a float: converting a double beyond float's range is undefined by the
+// standard (inf on IEEE machines); check_nsf_options then rejects non-positive values.
 float float_from(const json& j, const char* key) {
   const json& v = j.at(key);
   if (!v.is_number() || !(std::abs(v.get<double>()) <= std::numeric_limits<float>::max()))
