@@ -114,7 +114,12 @@ TEST_F(IoFuzzRegressions, EstimatorJsonWithOutOfRangeNumbersIsRefused) {
 // targets call: each is read or refused with a cusbi::Error (any other exception fails the
 // test). Under CI's ASan/UBSan build this replays the corpus without a fuzzing build.
 TEST(IoFuzzCorpus, SeedsAreReadOrRefusedWithCusbiError) {
-  const fs::path corpus = fs::path(__FILE__).parent_path() / ".." / ".." / "fuzz" / "corpus";
+  // __FILE__ is relative to the build folder (the compiler's working directory) when ccache's
+  // base_dir rewrote it; the test binary sits in <build>/tests/.
+  fs::path source = __FILE__;
+  if (source.is_relative())
+    source = fs::canonical("/proc/self/exe").parent_path().parent_path() / source;
+  const fs::path corpus = source.parent_path() / ".." / ".." / "fuzz" / "corpus";
   if (!fs::is_directory(corpus)) GTEST_SKIP() << "no fuzz corpus at " << corpus;
   const auto either = [](auto&& read) {
     try {
