@@ -256,11 +256,48 @@ if [[ -f $work/bench_mcmc.csv ]]; then
     }' "$work/bench_mcmc.csv")
 fi
 
+# ---- compute-sanitizer over the parity tests (issue 12) ----------------------------------------
+# memcheck, racecheck, synccheck and initcheck, each over cusbi_parity_tests with a time cap
+# (CUSBI_SANITIZER_TIME seconds per tool, default 120; CUSBI_SANITIZER_FILTER picks tests): a
+# tool that finds an error fails the check; a time-out reports the errors found so far; a
+# missing or refused tool (no toolkit on the machine, no permission on the GPU) is skipped.
+sanitizer_rows=()
+sanitizer=$(command -v compute-sanitizer || true)
+[[ -z $sanitizer && -x /usr/local/cuda/bin/compute-sanitizer ]] &&
+  sanitizer=/usr/local/cuda/bin/compute-sanitizer
+if [[ -z $gpu || ! -x $build/tests/cusbi_parity_tests ]]; then
+  sanitizer_rows+=("compute-sanitizer: skipped (no GPU visible or no parity test binary)")
+elif [[ -z $sanitizer ]]; then
+  sanitizer_rows+=("compute-sanitizer: skipped (not installed on this machine)")
+else
+  for tool in memcheck racecheck synccheck initcheck; do
+    echo "== compute-sanitizer --tool $tool cusbi_parity_tests"
+    log="$work/sanitizer_$tool.log"
+    timeout "${CUSBI_SANITIZER_TIME:-120}" "$sanitizer" --tool "$tool" --error-exitcode 99 \
+      "$build/tests/cusbi_parity_tests" --gtest_brief=1 \
+      --gtest_filter="${CUSBI_SANITIZER_FILTER:-*}" >"$log" 2>&1
+    status=$?
+    tail -n 15 "$log"
+    errors=$(grep -oE 'ERROR SUMMARY: [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+')
+    if ((status == 124)); then
+      row="timed out after ${CUSBI_SANITIZER_TIME:-120} s ($(grep -c '^=========.*\(Invalid\|Race\|Barrier\|Uninitialized\)' "$log") reports so far)"
+    elif [[ -n $errors ]]; then
+      row="$errors errors, tests exit $status"
+      ((errors > 0 || status != 0)) && any_failed=1
+    else
+      row="refused or failed to start (exit $status): $(tail -n 1 "$log")"
+    fi
+    sanitizer_rows+=("$(printf 'compute-sanitizer %-10s %s' "$tool" "$row")")
+  done
+fi
+# ---- end of compute-sanitizer ------------------------------------------------------------------
+
 # ---- summary ----
 echo
 echo "================ cusbi GPU check: ${gpu:-no GPU visible} ================"
 printf '%-26s %8s %8s %8s\n' "test binary" "passed" "failed" "skipped"
 printf '%s\n' "${summary[@]}"
+printf '%s\n' "${sanitizer_rows[@]}"  # compute-sanitizer, one line per tool
 [[ -n $quickstart ]] && echo "quickstart: $quickstart"
 [[ -n $tutorial ]] && echo "training_interface: $tutorial"
 [[ -n $npe_e2e ]] && echo "bench_e2e_npe (cuda): $npe_e2e"

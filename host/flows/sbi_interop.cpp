@@ -285,6 +285,27 @@ NeuralSplineFlow load_sbi_nsf(const std::map<std::string, Tensor>& state_dict,
                   << options.num_bins << ", num_transforms " << options.num_transforms
                   << ", hidden_features " << options.hidden_features << ", num_blocks "
                   << options.num_blocks << ")");
+  // Each size is a dimension of some tensor of an sbi state_dict, and each transform, block and
+  // context layer has tensors of its own: larger sizes cannot match, and refusing them first
+  // keeps a damaged file's huge numbers (num_transforms = 10^12) from building a layout of that
+  // many entries (a hang, then out of memory).
+  int64_t values = 0;
+  for (const auto& [name, t] : state_dict) values += t.numel();
+  const auto tensors = static_cast<int64_t>(state_dict.size());
+  CUSBI_CHECK(
+      D <= values && C <= values && options.hidden_features <= values &&
+          options.num_bins <= values && options.num_transforms <= tensors &&
+          options.num_blocks <= tensors && options.hidden_layers_spline_context <= tensors &&
+          // each of D > 1's transforms has an LU bias of D values
+          (D == 1 || options.num_transforms < 1 || D <= values / options.num_transforms),
+      "load_sbi_nsf: input_features "
+          << D << ", condition_features " << C << ", hidden_features " << options.hidden_features
+          << ", num_bins " << options.num_bins << ", num_transforms " << options.num_transforms
+          << ", num_blocks " << options.num_blocks << " or hidden_layers_spline_context "
+          << options.hidden_layers_spline_context << " is larger than a state_dict of " << tensors
+          << " tensors and " << values
+          << " values can hold; pass the sizes and NsfOptions the estimator was built "
+             "with (the file's metadata is damaged if it came from export_sbi_nsf.py)");
   const Layout layout = sbi_layout(D, C, options);
   check_names_and_shapes(layout, state_dict, D, C, options);
   check_contents(layout, state_dict);

@@ -2,6 +2,9 @@
 // the prior's tensors and JSON metadata. Loading validates the header before the tensors (a
 // foreign or newer file gets a message saying so, not a shape error), then rebuilds the flow
 // through load_sbi_nsf, which checks every name, shape and buffer.
+#include <cmath>
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "cusbi/error.hpp"
@@ -140,20 +143,38 @@ ZScore zscore_from(const json& j, const char* key) {
   throw json::other_error::create(0, std::string(key) + " is '" + v + "'", nullptr);
 }
 
+// An integer field. nlohmann's get<int64_t>() on a JSON float casts it, which is undefined
+// behaviour for a value outside int64's range (e.g. 1e300 in a damaged file).
+int64_t int_from(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!v.is_number_integer())
+    throw json::other_error::create(0, std::string(key) + " is not an integer", nullptr);
+  return v.get<int64_t>();
+}
+
+// The same for tail_bound, a float: converting a double beyond float's range is undefined by the
+// standard (inf on IEEE machines); check_nsf_options then rejects non-positive values.
+float float_from(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!v.is_number() || !(std::abs(v.get<double>()) <= std::numeric_limits<float>::max()))
+    throw json::other_error::create(0, std::string(key) + " is not a finite float", nullptr);
+  return v.get<float>();
+}
+
 NeuralSplineFlow flow_from(const ModelFileInfo& info, const TensorMap& tensors, Device device,
                            const std::filesystem::path& path) {
   int64_t D = 0, C = 0;
   NsfOptions o;
   try {
     const json j = json::parse(info.estimator_json);
-    D = j.at("input_features").get<int64_t>();
-    C = j.at("condition_features").get<int64_t>();
-    o.hidden_features = j.at("hidden_features").get<int64_t>();
-    o.num_transforms = j.at("num_transforms").get<int64_t>();
-    o.num_bins = j.at("num_bins").get<int64_t>();
-    o.tail_bound = j.at("tail_bound").get<float>();
-    o.num_blocks = j.at("num_blocks").get<int64_t>();
-    o.hidden_layers_spline_context = j.at("hidden_layers_spline_context").get<int64_t>();
+    D = int_from(j, "input_features");
+    C = int_from(j, "condition_features");
+    o.hidden_features = int_from(j, "hidden_features");
+    o.num_transforms = int_from(j, "num_transforms");
+    o.num_bins = int_from(j, "num_bins");
+    o.tail_bound = float_from(j, "tail_bound");
+    o.num_blocks = int_from(j, "num_blocks");
+    o.hidden_layers_spline_context = int_from(j, "hidden_layers_spline_context");
     o.z_score_input = zscore_from(j, "z_score_input");
     o.z_score_condition = zscore_from(j, "z_score_condition");
   } catch (const json::exception& e) {
