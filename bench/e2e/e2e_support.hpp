@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -104,6 +105,61 @@ inline std::unique_ptr<cusbi::NeuralSplineFlow> train_tutorial_flow(const cusbi:
     opt.step();
   }
   return flow;
+}
+
+// ---- the trainer workflows (trainer_N) and the MCMC tutorials ---------------------------------
+
+// simulate_for_sbi(n) of the simulator on `prior`, timed as out["simulate_s"]: (theta, x).
+inline std::pair<cusbi::Tensor, cusbi::Tensor> simulate_timed(nlohmann::json& out,
+                                                              cusbi::Device device,
+                                                              const cusbi::BoxUniform& prior,
+                                                              int64_t n, cusbi::Generator* g) {
+  cusbi::Tensor theta, x;
+  cusbi::SimulateOptions sim;
+  sim.show_progress = false;
+  sim.generator = g;
+  out["simulate_s"] = timed(device, [&] {
+    std::tie(theta, x) = cusbi::simulate_for_sbi(
+        [&](const cusbi::Tensor& t) { return simulator(t, g); }, prior, n, sim);
+  });
+  return {theta, x};
+}
+
+// inference.append_simulations(theta, x).train() with sbi's defaults (max_num_epochs capped when
+// max_epochs > 0), timed as out["train_s"], with the summary's epochs, epoch_s and
+// best_validation_loss.
+template <class Inference>
+void train_timed(nlohmann::json& out, cusbi::Device device, Inference& inference,
+                 const cusbi::Tensor& theta, const cusbi::Tensor& x, int64_t max_epochs,
+                 cusbi::Generator* g) {
+  cusbi::TrainOptions train;
+  train.show_progress = false;
+  train.generator = g;
+  if (max_epochs > 0) train.max_num_epochs = max_epochs;
+  out["train_s"] = timed(device, [&] { inference.append_simulations(theta, x).train(train); });
+  out["epochs"] = inference.summary().epochs_trained.back();
+  out["epoch_s"] =
+      out["train_s"].get<double>() / std::max<int64_t>(1, out["epochs"].get<int64_t>());
+  out["best_validation_loss"] = inference.summary().best_validation_loss.back();
+}
+
+// After a tutorial's MCMC sample() (default resample init) gave `samples`: its run's counters,
+// init_s (the resample init alone, as sbi's side times it), mcmc_sampling_s and posterior_mean;
+// then sampling_s, the same sample() with `options` but the proposal init.
+inline void add_mcmc_tutorial_runs(nlohmann::json& out, cusbi::MCMCPosterior& posterior,
+                                   const cusbi::Tensor& samples, const cusbi::Tensor& x_o,
+                                   cusbi::MCMCOptions options) {
+  const cusbi::MCMCRunInfo run = posterior.last_run();
+  out["init_evaluations"] = run.init_evaluations;
+  out["potential_evaluations"] = run.potential_evaluations;
+  out["iterations"] = run.iterations;
+  out["host_round_trips"] = run.host_round_trips;
+  out["init_s"] = run.init_seconds;
+  out["mcmc_sampling_s"] = run.seconds - run.init_seconds;
+  const cusbi::Tensor mean = cusbi::mean(samples, 0).to(cusbi::Device::cpu());
+  out["posterior_mean"] = {mean.data()[0], mean.data()[1]};
+  options.init_strategy = "proposal";
+  out["sampling_s"] = timed(x_o.device(), [&] { posterior.sample({1000}, x_o, options); });
 }
 
 // ---- options -----------------------------------------------------------------------------------

@@ -71,18 +71,7 @@ Json tutorial(Device device, cusbi::Generator& g, std::unique_ptr<cusbi::MCMCPos
     keep = make_posterior(*flow, prior, &g);
     samples = keep->sample({1000}, x_o);
   });
-  const cusbi::MCMCRunInfo resample_run = keep->last_run();
-  out["init_evaluations"] = resample_run.init_evaluations;
-  out["potential_evaluations"] = resample_run.potential_evaluations;
-  out["iterations"] = resample_run.iterations;
-  out["host_round_trips"] = resample_run.host_round_trips;
-  out["init_s"] = resample_run.init_seconds;  // the resample init alone, as sbi's side times it
-  out["mcmc_sampling_s"] = resample_run.seconds - resample_run.init_seconds;
-  const Tensor mean = cusbi::mean(samples, 0).to(Device::cpu());
-  out["posterior_mean"] = {mean.data()[0], mean.data()[1]};
-  cusbi::MCMCOptions proposal = tutorial_options(&g);
-  proposal.init_strategy = "proposal";
-  out["sampling_s"] = timed(device, [&] { keep->sample({1000}, x_o, proposal); });
+  cusbi_e2e::add_mcmc_tutorial_runs(out, *keep, samples, x_o, tutorial_options(&g));
   out["total_s"] = train_s + out["mcmc_sample_s"].get<double>();
   return out;
 }

@@ -54,24 +54,9 @@ Json trainer(Device device, uint64_t seed, int64_t n, int64_t max_epochs) {
   cusbi::Generator g(seed);
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
   Json out;
-  Tensor theta, x;
-  cusbi::SimulateOptions sim;
-  sim.show_progress = false;
-  sim.generator = &g;
-  out["simulate_s"] = timed(device, [&] {
-    std::tie(theta, x) =
-        cusbi::simulate_for_sbi([&](const Tensor& t) { return simulator(t, &g); }, prior, n, sim);
-  });
+  const auto [theta, x] = cusbi_e2e::simulate_timed(out, device, prior, n, &g);
   cusbi::NPE npe(prior, device);
-  cusbi::TrainOptions train;
-  train.show_progress = false;
-  train.generator = &g;
-  if (max_epochs > 0) train.max_num_epochs = max_epochs;
-  out["train_s"] = timed(device, [&] { npe.append_simulations(theta, x).train(train); });
-  out["epochs"] = npe.summary().epochs_trained.back();
-  out["epoch_s"] =
-      out["train_s"].get<double>() / std::max<int64_t>(1, out["epochs"].get<int64_t>());
-  out["best_validation_loss"] = npe.summary().best_validation_loss.back();
+  cusbi_e2e::train_timed(out, device, npe, theta, x, max_epochs, &g);
   cusbi::SampleOptions quiet;
   quiet.show_progress = false;
   quiet.generator = &g;

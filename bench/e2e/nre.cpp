@@ -158,18 +158,7 @@ Json tutorial(Device device, uint64_t seed) {
         std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform, tutorial_options(&g));
     samples = posterior->sample({1000}, x_o);
   });
-  const cusbi::MCMCRunInfo run = posterior->last_run();
-  out["init_evaluations"] = run.init_evaluations;
-  out["potential_evaluations"] = run.potential_evaluations;
-  out["iterations"] = run.iterations;
-  out["host_round_trips"] = run.host_round_trips;
-  out["init_s"] = run.init_seconds;  // the resample init alone, as sbi's side times it
-  out["mcmc_sampling_s"] = run.seconds - run.init_seconds;
-  const Tensor mean = cusbi::mean(samples, 0).to(Device::cpu());
-  out["posterior_mean"] = {mean.data()[0], mean.data()[1]};
-  cusbi::MCMCOptions proposal = tutorial_options(&g);
-  proposal.init_strategy = "proposal";
-  out["sampling_s"] = timed(device, [&] { posterior->sample({1000}, x_o, proposal); });
+  cusbi_e2e::add_mcmc_tutorial_runs(out, *posterior, samples, x_o, tutorial_options(&g));
   out["total_s"] = out["train_s"].get<double>() + out["mcmc_sample_s"].get<double>();
   if (!device.is_cuda()) {
     const Json floor = gemm_floor(kSimulations * kNumAtoms, kSteps);
@@ -186,24 +175,9 @@ Json trainer(Device device, uint64_t seed, int64_t n, int64_t max_epochs) {
   cusbi::Generator g(seed);
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
   Json out;
-  Tensor theta, x;
-  cusbi::SimulateOptions sim;
-  sim.show_progress = false;
-  sim.generator = &g;
-  out["simulate_s"] = timed(device, [&] {
-    std::tie(theta, x) =
-        cusbi::simulate_for_sbi([&](const Tensor& t) { return simulator(t, &g); }, prior, n, sim);
-  });
+  const auto [theta, x] = cusbi_e2e::simulate_timed(out, device, prior, n, &g);
   cusbi::NRE nre(prior, device);  // NRE_B, 10 atoms, resnet classifier: sbi's defaults
-  cusbi::TrainOptions train;
-  train.show_progress = false;
-  train.generator = &g;
-  if (max_epochs > 0) train.max_num_epochs = max_epochs;
-  out["train_s"] = timed(device, [&] { nre.append_simulations(theta, x).train(train); });
-  out["epochs"] = nre.summary().epochs_trained.back();
-  out["epoch_s"] =
-      out["train_s"].get<double>() / std::max<int64_t>(1, out["epochs"].get<int64_t>());
-  out["best_validation_loss"] = nre.summary().best_validation_loss.back();
+  cusbi_e2e::train_timed(out, device, nre, theta, x, max_epochs, &g);
   cusbi::MCMCOptions mcmc;  // sbi's build_posterior defaults: 20 chains, resample init
   mcmc.show_progress = false;
   mcmc.generator = &g;
