@@ -9,6 +9,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 
 
@@ -61,6 +62,24 @@ def tutorial_data(device, seed, num_simulations=1000):
     return prior, theta, simulator(theta)
 
 
+def train_tutorial_flow(inputs, condition, device):
+    """The tutorial's custom loop: build_nsf(inputs, condition), then 100 full-batch Adam steps
+    at lr 5e-4 on mean loss(inputs, condition=condition). NPE passes (theta, x), NLE (x, theta)."""
+    import torch
+    try:
+        from sbi.neural_nets.net_builders import build_nsf
+    except ImportError:
+        from sbi.neural_nets.flow import build_nsf
+    estimator = build_nsf(inputs, condition).to(device)
+    opt = torch.optim.Adam(list(estimator.parameters()), lr=5e-4)
+    for _ in range(100):
+        opt.zero_grad()
+        loss = torch.mean(estimator.loss(inputs, condition=condition))
+        loss.backward()
+        opt.step()
+    return estimator
+
+
 def medians(runs):
     """The median over runs of every numeric key of the first run."""
     keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
@@ -73,6 +92,17 @@ def add_common_args(parser, device_help=None, threads_help=None):
     parser.add_argument("--threads", type=int, default=2, help=threads_help)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+
+
+def add_trainer_args(parser):
+    """--trainer-sims and --large-max-epochs, as add_trainer_workflows reads them."""
+    parser.add_argument("--trainer-sims", default="1000,100000")
+    parser.add_argument("--large-max-epochs", type=int, default=5)
+
+
+def chdir_to_temp(prefix):
+    """sbi's trainer writes TensorBoard logs to ./sbi-logs; keep them out of the caller's folder."""
+    os.chdir(tempfile.mkdtemp(prefix=prefix))
 
 
 def setup_device(args):
