@@ -30,16 +30,13 @@ done
 
 PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" python3 - "$work" "${devices[@]}" <<'PY'
 import json, pathlib, sys
-from e2e_common import workflow_table
+from e2e_common import device_heading, read_pairs, workflow_table
 work, devices = pathlib.Path(sys.argv[1]), sys.argv[2:]
 keys = ["total_s", "train_s", "epoch_s", "simulate_s", "flow_sample_s", "posterior_sample_s",
         "sample_batched_s"]
-for device in devices:
-    if not (work / f"cusbi_{device}.json").exists():
+for device, sbi, cus in read_pairs(work, devices):
+    if cus is None:
         continue
-    sbi = json.loads((work / f"sbi_{device}.json").read_text())
-    cus = json.loads((work / f"cusbi_{device}.json").read_text())
-    print(f"\n{device}: sbi {sbi['sbi_version']} (torch {sbi['torch_version']}, {sbi['device']})"
-          f" vs cusbi ({cus['device']}), {sbi['threads']} threads")
+    device_heading(device, sbi, cus, load=False)
     workflow_table(sbi, cus, keys, (12, 18), counts=("epochs",))
 PY

@@ -35,7 +35,7 @@ done
 
 PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" python3 - "$work" "${devices[@]}" <<'PY'
 import json, pathlib, sys
-from e2e_common import workflow_table
+from e2e_common import device_heading, read_pairs, workflow_table
 work, devices = pathlib.Path(sys.argv[1]), sys.argv[2:]
 keys = ["total_s", "train_s", "epoch_s", "simulate_s", "mcmc_sample_s", "init_s", "sampling_s",
         "posterior_sample_s"]
@@ -46,16 +46,11 @@ def table(sbi, cus):
 
 
 sbi_cpu = None
-for device in devices:
-    sbi = json.loads((work / f"sbi_{device}.json").read_text())
-    if device == "cpu":
-        sbi_cpu = sbi
-    if not (work / f"cusbi_{device}.json").exists():
+for device, sbi, cus in read_pairs(work, devices):
+    sbi_cpu = sbi if device == "cpu" else sbi_cpu
+    if cus is None:
         continue
-    cus = json.loads((work / f"cusbi_{device}.json").read_text())
-    print(f"\n{device}: sbi {sbi['sbi_version']} (torch {sbi['torch_version']}, {sbi['device']})"
-          f" vs cusbi ({cus['device']}), {sbi['threads']} threads;"
-          f" load average sbi {sbi['load_average_1min']:.1f}, cusbi {cus['load_average_1min']:.1f}")
+    device_heading(device, sbi, cus)
     table(sbi, cus)
     t = cus["workflows"].get("tutorial")
     if t:

@@ -208,3 +208,22 @@ def workflow_table(sbi, cus, keys, widths, counts=()):
         for key in counts:
             if key in s:
                 print(f"| {name:{w}} | {key:{m}} | {s[key]:9.0f} | {c[key]:9.0f} | {'':9} |")
+
+
+def read_pairs(work, devices):
+    """(device, sbi result, cusbi result or None when cusbi did not run there) per device, from
+    the compare scripts' $work/sbi_<device>.json and cusbi_<device>.json."""
+    for device in devices:
+        sbi = json.loads((work / f"sbi_{device}.json").read_text())
+        path = work / f"cusbi_{device}.json"
+        yield device, sbi, json.loads(path.read_text()) if path.exists() else None
+
+
+def device_heading(device, sbi, cus, load=True):
+    """The compare scripts' line above each device's table (with both load averages)."""
+    line = (f"\n{device}: sbi {sbi['sbi_version']} (torch {sbi['torch_version']}, {sbi['device']})"
+            f" vs cusbi ({cus['device']}), {sbi['threads']} threads")
+    if load:
+        line += (f"; load average sbi {sbi['load_average_1min']:.1f},"
+                 f" cusbi {cus['load_average_1min']:.1f}")
+    print(line)
