@@ -94,8 +94,7 @@ int run(int argc, char** argv) {
   cusbi_e2e::Options("use --device, --repeats, --seed")
       .common(&device_name, &repeats, &seed)
       .parse(argc, argv);
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  const Device device = cusbi_e2e::usable_device(device_name);
 
   nlohmann::json runs = nlohmann::json::array();
   for (int r = 0; r < repeats; ++r) runs.push_back(one_run(device, seed + r));

@@ -29,6 +29,13 @@ inline cusbi::Device parse_device(const std::string& name) {
   CUSBI_FAIL("--device is '" << name << "'; use cpu, cuda or cuda:N");
 }
 
+// parse_device(name), checked usable (a CUDA device in a build without CUDA fails here).
+inline cusbi::Device usable_device(const std::string& name) {
+  const cusbi::Device device = parse_device(name);
+  cusbi::check_device_usable(device);
+  return device;
+}
+
 inline double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const size_t n = values.size();
@@ -182,6 +189,13 @@ class Options {
     value("--device", [device](const char* v) { *device = v; });
     value("--repeats", [repeats](const char* v) { *repeats = std::max(1, std::atoi(v)); });
     if (seed) value("--seed", [seed](const char* v) { *seed = std::strtoull(v, nullptr, 10); });
+    return *this;
+  }
+  // --trainer-sims N1,N2,.. and --large-max-epochs, as add_trainer_workflows takes them.
+  Options& trainer(std::string* sims, int64_t* large_max_epochs) {
+    value("--trainer-sims", [sims](const char* v) { *sims = v; });
+    value("--large-max-epochs",
+          [large_max_epochs](const char* v) { *large_max_epochs = std::atoll(v); });
     return *this;
   }
   void parse(int argc, char** argv) const {

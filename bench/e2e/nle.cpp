@@ -121,8 +121,7 @@ int run(int argc, char** argv) {
       .value("--batched-obs", [&](const char* v) { batched_obs = std::atoll(v); })
       .value("--throughput", [&](const char* v) { chain_counts = v; })
       .parse(argc, argv);
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  const Device device = cusbi_e2e::usable_device(device_name);
   cusbi::set_progress_enabled(false);
 
   Json result = cusbi_e2e::machine_json(device, repeats);

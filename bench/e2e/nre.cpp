@@ -199,11 +199,9 @@ int run(int argc, char** argv) {
   cusbi_e2e::Options("see the comment at the top of bench/e2e/nre.cpp")
       .common(&device_name, &repeats, &seed)
       .flag("--skip-tutorial", [&] { skip_tutorial = true; })
-      .value("--trainer-sims", [&](const char* v) { sims = v; })
-      .value("--large-max-epochs", [&](const char* v) { large_max_epochs = std::atoll(v); })
+      .trainer(&sims, &large_max_epochs)
       .parse(argc, argv);
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  const Device device = cusbi_e2e::usable_device(device_name);
   cusbi::set_progress_enabled(false);
 
   Json result = cusbi_e2e::machine_json(device, repeats);

@@ -83,8 +83,7 @@ int run(int argc, char** argv) {
       .value("--big", [&](const char* v) { big = std::max<int64_t>(1, std::atoll(v)); })
       .value("--counts", [&](const char* v) { counts_only = std::atoi(v) != 0; })
       .parse(argc, argv);
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  const Device device = cusbi_e2e::usable_device(device_name);
   nlohmann::json result = cusbi_e2e::machine_json(device, repeats);
 
   const auto [theta, x] = simulations(1000, device, 0);
