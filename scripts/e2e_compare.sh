@@ -9,30 +9,17 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-build}
-[[ $build = /* ]] || build="$repo/$build"
-repeats=${2:-3}
-threads=${E2E_THREADS:-2}
+source "$repo/scripts/e2e_common.sh"
+e2e_init "$@"
 cusbi_bin="$build/bench/bench_e2e_custom_loop"
 sbi_script="$repo/tools/e2e_sbi_custom_loop.py"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
-source "$repo/scripts/e2e_common.sh"
 e2e_require "$cusbi_bin"
 e2e_devices
 
 e2e_machine_line "$threads" "$repeats"
 for device in "${devices[@]}"; do
-  echo "== $device: sbi"
-  python3 "$sbi_script" --device "$device" --threads "$threads" --repeats "$repeats" \
-    >"$work/sbi_$device.json"
-  echo "== $device: cusbi"
-  if ! OMP_NUM_THREADS=$threads "$cusbi_bin" --device "$device" --repeats "$repeats" \
-      >"$work/cusbi_$device.json"; then
-    echo "cusbi could not run on $device (a build without CUDA?): skipped" >&2
-    rm -f "$work/cusbi_$device.json"
-  fi
+  e2e_run_pair "$device" "$sbi_script" --
 done
 
 python3 - "$work" "${devices[@]}" <<'PY'

@@ -19,10 +19,8 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-build}
-[[ $build = /* ]] || build="$repo/$build"
-repeats=${2:-3}
-threads=${E2E_THREADS:-2}
+source "$repo/scripts/e2e_common.sh"
+e2e_init "$@"
 obs=${E2E_NLE_BATCHED_OBS:-10}
 chains=${E2E_NLE_CHAINS:-10,100,1000,10000}
 cusbi_cpu_chains=${E2E_NLE_CUSBI_CPU_CHAINS:-10,100,1000}
@@ -30,10 +28,7 @@ sbi_calls=${E2E_NLE_SBI_CALLS:-100}
 sbi_budget=${E2E_NLE_SBI_BUDGET_S:-60}
 gpu_json=${E2E_NLE_CUSBI_GPU_JSON:-}
 cusbi_bin="$build/bench/bench_e2e_nle"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
-source "$repo/scripts/e2e_common.sh"
 e2e_require "$cusbi_bin"
 e2e_devices
 
@@ -41,47 +36,25 @@ e2e_machine_line "$threads" "$repeats"
 for device in "${devices[@]}"; do
   cusbi_chains=$chains
   [[ $device == cpu ]] && cusbi_chains=$cusbi_cpu_chains
-  echo "== $device: sbi"
-  python3 "$repo/tools/e2e_sbi_nle.py" --device "$device" --threads "$threads" \
-    --repeats "$repeats" --batched-obs "$obs" --throughput "$chains" \
-    --throughput-calls "$sbi_calls" --throughput-budget-s "$sbi_budget" >"$work/sbi_$device.json"
-  echo "== $device: cusbi"
-  if ! OMP_NUM_THREADS=$threads "$cusbi_bin" --device "$device" --repeats "$repeats" \
-      --batched-obs "$obs" --throughput "$cusbi_chains" >"$work/cusbi_$device.json"; then
-    echo "cusbi could not run on $device (a build without CUDA?): skipped" >&2
-    rm -f "$work/cusbi_$device.json"
-  fi
+  e2e_run_pair "$device" "$repo/tools/e2e_sbi_nle.py" \
+    --batched-obs "$obs" --throughput "$chains" \
+    --throughput-calls "$sbi_calls" --throughput-budget-s "$sbi_budget" -- \
+    --batched-obs "$obs" --throughput "$cusbi_chains"
 done
 [[ -n $gpu_json ]] && cp "$gpu_json" "$work/cusbi_gpu.json"
 
-python3 - "$work" "${devices[@]}" <<'PY'
+PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" python3 - "$work" "${devices[@]}" <<'PY'
 import json, pathlib, sys
+from e2e_common import device_heading, read_pairs, workflow_table
 work, devices = pathlib.Path(sys.argv[1]), sys.argv[2:]
 keys = ["total_s", "train_s", "mcmc_sample_s", "init_s", "sampling_s", "sample_batched_s"]
 sbi_cpu = None
-for device in devices:
-    sbi = json.loads((work / f"sbi_{device}.json").read_text())
-    if device == "cpu":
-        sbi_cpu = sbi
-    if not (work / f"cusbi_{device}.json").exists():
+for device, sbi, cus in read_pairs(work, devices):
+    sbi_cpu = sbi if device == "cpu" else sbi_cpu
+    if cus is None:
         continue
-    cus = json.loads((work / f"cusbi_{device}.json").read_text())
-    print(f"\n{device}: sbi {sbi['sbi_version']} (torch {sbi['torch_version']}, {sbi['device']})"
-          f" vs cusbi ({cus['device']}), {sbi['threads']} threads;"
-          f" load average sbi {sbi['load_average_1min']:.1f}, cusbi {cus['load_average_1min']:.1f}")
-    print(f"| {'workflow':10} | {'measure':16} | {'sbi s':>9} | {'cusbi s':>9} | {'sbi/cusbi':>9} |")
-    print(f"|{'-' * 12}|{'-' * 18}|{'-' * 10}:|{'-' * 10}:|{'-' * 10}:|")
-    for name, s in sbi["workflows"].items():
-        c = cus["workflows"].get(name)
-        if c is None:
-            continue
-        for key in keys:
-            if key in s and key in c and c[key] > 0:
-                print(f"| {name:10} | {key:16} | {s[key]:9.3f} | {c[key]:9.3f} | "
-                      f"{s[key] / c[key]:9.1f} |")
-        if "observations" in s:
-            print(f"| {name:10} | {'observations':16} | {s['observations']:9.0f} | "
-                  f"{c['observations']:9.0f} | {'':9} |")
+    device_heading(device, sbi, cus)
+    workflow_table(sbi, cus, keys, (10, 16), counts=("observations",))
     t = cus["workflows"].get("tutorial")
     if t:
         print(f"cusbi tutorial run: {t['init_evaluations']:.0f} init evaluations, "

@@ -10,17 +10,12 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-build}
-[[ $build = /* ]] || build="$repo/$build"
-repeats=${2:-3}
-threads=${E2E_THREADS:-2}
+source "$repo/scripts/e2e_common.sh"
+e2e_init "$@"
 sims=${E2E_TRAINER_SIMS:-1000,100000}
 cap=${E2E_LARGE_MAX_EPOCHS:-5}
 cusbi_bin="$build/bench/bench_e2e_npe"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
-source "$repo/scripts/e2e_common.sh"
 e2e_require "$cusbi_bin"
 e2e_devices
 
@@ -28,40 +23,20 @@ e2e_machine_line "$threads" "$repeats"
 for device in "${devices[@]}"; do
   batched=()
   [[ $device == cuda ]] && batched=(--batched)
-  echo "== $device: sbi"
-  python3 "$repo/tools/e2e_sbi_npe.py" --device "$device" --threads "$threads" \
-    --repeats "$repeats" --trainer-sims "$sims" --large-max-epochs "$cap" "${batched[@]}" \
-    >"$work/sbi_$device.json"
-  echo "== $device: cusbi"
-  if ! OMP_NUM_THREADS=$threads "$cusbi_bin" --device "$device" --repeats "$repeats" \
-      --trainer-sims "$sims" --large-max-epochs "$cap" "${batched[@]}" >"$work/cusbi_$device.json"; then
-    echo "cusbi could not run on $device (a build without CUDA?): skipped" >&2
-    rm -f "$work/cusbi_$device.json"
-  fi
+  e2e_run_pair "$device" "$repo/tools/e2e_sbi_npe.py" \
+    --trainer-sims "$sims" --large-max-epochs "$cap" "${batched[@]}" -- \
+    --trainer-sims "$sims" --large-max-epochs "$cap" "${batched[@]}"
 done
 
-python3 - "$work" "${devices[@]}" <<'PY'
+PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" python3 - "$work" "${devices[@]}" <<'PY'
 import json, pathlib, sys
+from e2e_common import device_heading, read_pairs, workflow_table
 work, devices = pathlib.Path(sys.argv[1]), sys.argv[2:]
 keys = ["total_s", "train_s", "epoch_s", "simulate_s", "flow_sample_s", "posterior_sample_s",
         "sample_batched_s"]
-for device in devices:
-    if not (work / f"cusbi_{device}.json").exists():
+for device, sbi, cus in read_pairs(work, devices):
+    if cus is None:
         continue
-    sbi = json.loads((work / f"sbi_{device}.json").read_text())
-    cus = json.loads((work / f"cusbi_{device}.json").read_text())
-    print(f"\n{device}: sbi {sbi['sbi_version']} (torch {sbi['torch_version']}, {sbi['device']})"
-          f" vs cusbi ({cus['device']}), {sbi['threads']} threads")
-    print(f"| {'workflow':12} | {'measure':18} | {'sbi s':>9} | {'cusbi s':>9} | {'sbi/cusbi':>9} |")
-    print(f"|{'-' * 14}|{'-' * 20}|{'-' * 10}:|{'-' * 10}:|{'-' * 10}:|")
-    for name, s in sbi["workflows"].items():
-        c = cus["workflows"].get(name)
-        if c is None:
-            continue
-        for key in keys:
-            if key in s and key in c and c[key] > 0:
-                print(f"| {name:12} | {key:18} | {s[key]:9.3f} | {c[key]:9.3f} | "
-                      f"{s[key] / c[key]:9.1f} |")
-        if "epochs" in s:
-            print(f"| {name:12} | {'epochs':18} | {s['epochs']:9.0f} | {c['epochs']:9.0f} | {'':9} |")
+    device_heading(device, sbi, cus, load=False)
+    workflow_table(sbi, cus, keys, (12, 18), counts=("epochs",))
 PY

@@ -15,68 +15,42 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-build}
-[[ $build = /* ]] || build="$repo/$build"
-repeats=${2:-3}
-threads=${E2E_THREADS:-2}
+source "$repo/scripts/e2e_common.sh"
+e2e_init "$@"
 sims=${E2E_TRAINER_SIMS:-1000,100000}
 cap=${E2E_LARGE_MAX_EPOCHS:-5}
 gpu_json=${E2E_NRE_CUSBI_GPU_JSON:-}
 cusbi_bin="$build/bench/bench_e2e_nre"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
-source "$repo/scripts/e2e_common.sh"
 e2e_require "$cusbi_bin"
 e2e_devices
 
 e2e_machine_line "$threads" "$repeats"
 for device in "${devices[@]}"; do
-  echo "== $device: sbi"
-  python3 "$repo/tools/e2e_sbi_nre.py" --device "$device" --threads "$threads" \
-    --repeats "$repeats" --trainer-sims "$sims" --large-max-epochs "$cap" >"$work/sbi_$device.json"
-  echo "== $device: cusbi"
-  if ! OMP_NUM_THREADS=$threads "$cusbi_bin" --device "$device" --repeats "$repeats" \
-      --trainer-sims "$sims" --large-max-epochs "$cap" >"$work/cusbi_$device.json"; then
-    echo "cusbi could not run on $device (a build without CUDA?): skipped" >&2
-    rm -f "$work/cusbi_$device.json"
-  fi
+  e2e_run_pair "$device" "$repo/tools/e2e_sbi_nre.py" \
+    --trainer-sims "$sims" --large-max-epochs "$cap" -- \
+    --trainer-sims "$sims" --large-max-epochs "$cap"
 done
 [[ -n $gpu_json ]] && cp "$gpu_json" "$work/cusbi_gpu.json"
 
-python3 - "$work" "${devices[@]}" <<'PY'
+PYTHONPATH="$repo/tools${PYTHONPATH:+:$PYTHONPATH}" python3 - "$work" "${devices[@]}" <<'PY'
 import json, pathlib, sys
+from e2e_common import device_heading, read_pairs, workflow_table
 work, devices = pathlib.Path(sys.argv[1]), sys.argv[2:]
 keys = ["total_s", "train_s", "epoch_s", "simulate_s", "mcmc_sample_s", "init_s", "sampling_s",
         "posterior_sample_s"]
 
 
 def table(sbi, cus):
-    print(f"| {'workflow':14} | {'measure':18} | {'sbi s':>9} | {'cusbi s':>9} | {'sbi/cusbi':>9} |")
-    print(f"|{'-' * 16}|{'-' * 20}|{'-' * 10}:|{'-' * 10}:|{'-' * 10}:|")
-    for name, s in sbi["workflows"].items():
-        c = cus["workflows"].get(name)
-        if c is None:
-            continue
-        for key in keys:
-            if key in s and key in c and c[key] > 0:
-                print(f"| {name:14} | {key:18} | {s[key]:9.3f} | {c[key]:9.3f} | "
-                      f"{s[key] / c[key]:9.1f} |")
-        if "epochs" in s:
-            print(f"| {name:14} | {'epochs':18} | {s['epochs']:9.0f} | {c['epochs']:9.0f} | {'':9} |")
+    workflow_table(sbi, cus, keys, (14, 18), counts=("epochs",))
 
 
 sbi_cpu = None
-for device in devices:
-    sbi = json.loads((work / f"sbi_{device}.json").read_text())
-    if device == "cpu":
-        sbi_cpu = sbi
-    if not (work / f"cusbi_{device}.json").exists():
+for device, sbi, cus in read_pairs(work, devices):
+    sbi_cpu = sbi if device == "cpu" else sbi_cpu
+    if cus is None:
         continue
-    cus = json.loads((work / f"cusbi_{device}.json").read_text())
-    print(f"\n{device}: sbi {sbi['sbi_version']} (torch {sbi['torch_version']}, {sbi['device']})"
-          f" vs cusbi ({cus['device']}), {sbi['threads']} threads;"
-          f" load average sbi {sbi['load_average_1min']:.1f}, cusbi {cus['load_average_1min']:.1f}")
+    device_heading(device, sbi, cus)
     table(sbi, cus)
     t = cus["workflows"].get("tutorial")
     if t:

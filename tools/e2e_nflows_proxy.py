@@ -20,7 +20,7 @@ Timed (median of repeats, device synchronised around each):
 bench/e2e/step.cpp prints the same keys for cusbi; scripts/e2e_compare_proxy.sh compares.
 """
 import argparse
-import json
+import os
 import statistics
 import sys
 import time
@@ -38,6 +38,9 @@ except ImportError:  # a bare GPU machine: nothing here plots
 from nflows import distributions, flows, transforms
 from nflows.nn import nets
 from nflows.utils import torchutils
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import device_name, print_json, synchronize  # noqa: E402  (imports no sbi)
 
 
 class ZScore(nn.Module):
@@ -91,18 +94,13 @@ def check_against_sbi():
     return diff
 
 
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def timed(device, f, repeats):
     times = []
     for _ in range(repeats):
-        sync(device)
+        synchronize(device)
         start = time.perf_counter()
         f()
-        sync(device)
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -124,7 +122,7 @@ def main():
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     result = {"library": "nflows proxy of sbi's build_nsf", "torch_version": torch.__version__,
-              "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+              "device": device_name(device),
               "threads": torch.get_num_threads()}
     if args.check_against_sbi:
         result["max_log_prob_diff_vs_sbi"] = check_against_sbi()
@@ -155,8 +153,7 @@ def main():
         x_o = torch.tensor([[1.0, 1.0]], device=device)
         seconds = timed(device, lambda: flow.sample(args.big, context=x_o), args.repeats)
         result["sample_per_s"] = args.big / seconds
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    print_json(result)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ next to every repeat. bench/e2e/custom_loop.cpp prints the same keys for cusbi a
 scripts/e2e_compare.sh puts the two side by side.
 """
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,8 +25,7 @@ import torch
 warnings.filterwarnings("ignore", message=".*triangular_solve.*")
 
 try:
-    import sbi
-    from sbi.utils import BoxUniform
+    import sbi  # noqa: F401
 except ImportError:
     sys.exit("sbi is not installed: pip install sbi")
 try:  # sbi >= 0.23 (the tutorial's sbi.neural_nets.flow is the older name)
@@ -41,18 +38,14 @@ NUM_STEPS = 100
 NUM_SAMPLES = 1000
 LEARNING_RATE = 5e-4
 
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import (add_common_args, machine_info, print_json, setup_device,  # noqa: E402
+                        synchronize, tutorial_data)
 
 
 def one_run(device, seed):
     """One tutorial run; returns the timings in seconds and what the run produced."""
-    torch.manual_seed(seed)
-    prior = BoxUniform(-3 * torch.ones(2, device=device), 3 * torch.ones(2, device=device))
-    theta = prior.sample((NUM_SIMULATIONS,))
-    x = theta + torch.randn_like(theta) * 0.1
+    _, theta, x = tutorial_data(device, seed, NUM_SIMULATIONS)
     synchronize(device)
 
     start = time.perf_counter()
@@ -92,26 +85,15 @@ def one_run(device, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    add_common_args(parser, device_help="cpu, cuda or cuda:N",
+                    threads_help="torch.set_num_threads")
     args = parser.parse_args()
-
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        sys.exit("--device cuda asked for, but torch sees no GPU")
-    torch.set_num_threads(args.threads)
+    device = setup_device(args)
 
     runs = [one_run(device, args.seed + r) for r in range(args.repeats)]
     keys = ("build_s", "train_s", "sample_s", "total_s")
     result = {
-        "library": "sbi",
-        "sbi_version": sbi.__version__,
-        "torch_version": torch.__version__,
-        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-        "threads": torch.get_num_threads(),
-        "machine": platform.processor() or platform.machine(),
+        **machine_info(device),
         "num_simulations": NUM_SIMULATIONS,
         "num_steps": NUM_STEPS,
         "num_samples": NUM_SAMPLES,
@@ -121,8 +103,7 @@ def main():
         **{key: statistics.median(run[key] for run in runs) for key in keys},
         "runs": runs,
     }
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    print_json(result)
 
 
 if __name__ == "__main__":

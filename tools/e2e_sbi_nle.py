@@ -30,10 +30,7 @@ Medians over repeats; bench/e2e/nle.cpp prints the same keys for cusbi and
 scripts/e2e_compare_nle.sh puts the two side by side.
 """
 import argparse
-import json
 import os
-import platform
-import statistics
 import sys
 import time
 import warnings
@@ -44,65 +41,24 @@ import torch
 warnings.filterwarnings("ignore")
 
 try:
-    import sbi
     from sbi.inference import MCMCPosterior, likelihood_estimator_based_potential
     from sbi.inference.potentials.base_potential import BasePotential  # noqa: F401
     from sbi.samplers.mcmc import SliceSamplerVectorized
-    from sbi.utils import BoxUniform
     from sbi.utils.potentialutils import transformed_potential
 except ImportError as error:
     sys.exit(f"sbi is not installed or too different ({error}): pip install sbi")
-try:
-    from sbi.neural_nets.net_builders import build_nsf
-except ImportError:
-    from sbi.neural_nets.flow import build_nsf
 
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-class Timer:
-    def __init__(self, device):
-        self.device = device
-
-    def __enter__(self):
-        synchronize(self.device)
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *args):
-        synchronize(self.device)
-        self.seconds = time.perf_counter() - self.start
-
-
-def prior_on(device):
-    return BoxUniform(-3 * torch.ones(2, device=device), 3 * torch.ones(2, device=device))
-
-
-def simulator(theta):
-    return theta + torch.randn_like(theta) * 0.1
-
-
-def x_o_on(device):
-    return torch.as_tensor([[1.0, 1.0]], device=device)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import (Timer, add_common_args, medians, print_json, prior_on,  # noqa: E402
+                        result_header, setup_device, simulator, train_tutorial_flow,
+                        tutorial_data, x_o_on)
 
 
 def train(device, seed):
     """The tutorial's NLE training: returns (estimator, prior, seconds)."""
-    torch.manual_seed(seed)
-    prior = prior_on(device)
-    theta = prior.sample((1000,))
-    x = simulator(theta)
+    prior, theta, x = tutorial_data(device, seed)
     with Timer(device) as t:
-        estimator = build_nsf(x, theta).to(device)
-        opt = torch.optim.Adam(list(estimator.parameters()), lr=5e-4)
-        for _ in range(100):
-            opt.zero_grad()
-            loss = torch.mean(estimator.loss(x, condition=theta))
-            loss.backward()
-            opt.step()
+        estimator = train_tutorial_flow(x, theta, device)
     return estimator, prior, t.seconds
 
 
@@ -174,17 +130,9 @@ def throughput(device, posterior, chains, max_calls, budget_s, seed):
             "evals_per_s": state["calls"] * chains / seconds}
 
 
-def medians(runs):
-    keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
-    return {k: statistics.median(r[k] for r in runs) for k in keys}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    add_common_args(parser)
     parser.add_argument("--batched-obs", type=int, default=10)
     parser.add_argument("--throughput", default="")
     parser.add_argument("--throughput-calls", type=int, default=100)
@@ -192,22 +140,9 @@ def main():
     parser.add_argument("--skip-tutorial", action="store_true",
                         help="train once and only run the throughput mode")
     args = parser.parse_args()
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        sys.exit("--device cuda asked for, but torch sees no GPU")
-    torch.set_num_threads(args.threads)
+    device = setup_device(args)
 
-    result = {
-        "library": "sbi",
-        "sbi_version": sbi.__version__,
-        "torch_version": torch.__version__,
-        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-        "threads": torch.get_num_threads(),
-        "machine": platform.processor() or platform.machine(),
-        "repeats": args.repeats,
-        "load_average_1min": os.getloadavg()[0],
-        "workflows": {},
-    }
+    result = result_header(device, args.repeats)
     posterior = None
     if not args.skip_tutorial:
         runs = []
@@ -227,8 +162,7 @@ def main():
             throughput(device, posterior, int(c), args.throughput_calls,
                        args.throughput_budget_s, args.seed)
             for c in args.throughput.split(",") if c]
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    print_json(result)
 
 
 if __name__ == "__main__":

@@ -26,14 +26,8 @@ Medians over repeats; bench/e2e/nre.cpp prints the same keys for cusbi and
 scripts/e2e_compare_nre.sh puts the two side by side.
 """
 import argparse
-import contextlib
-import json
 import os
-import platform
-import statistics
 import sys
-import tempfile
-import time
 import warnings
 
 import torch
@@ -41,10 +35,8 @@ import torch
 warnings.filterwarnings("ignore")
 
 try:
-    import sbi
     from sbi import utils
-    from sbi.inference import NRE, MCMCPosterior, ratio_estimator_based_potential, simulate_for_sbi
-    from sbi.utils import BoxUniform
+    from sbi.inference import NRE, MCMCPosterior, ratio_estimator_based_potential
 except ImportError as error:
     sys.exit(f"sbi is not installed or too different ({error}): pip install sbi")
 try:
@@ -52,36 +44,10 @@ try:
 except ImportError:
     from sbi.neural_nets.classifier import build_resnet_classifier
 
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-class Timer:
-    def __init__(self, device):
-        self.device = device
-
-    def __enter__(self):
-        synchronize(self.device)
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *args):
-        synchronize(self.device)
-        self.seconds = time.perf_counter() - self.start
-
-
-def prior_on(device):
-    return BoxUniform(-3 * torch.ones(2, device=device), 3 * torch.ones(2, device=device))
-
-
-def simulator(theta):
-    return theta + torch.randn_like(theta) * 0.1
-
-
-def x_o_on(device):
-    return torch.as_tensor([[1.0, 1.0]], device=device)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import (  # noqa: E402
+    Timer, add_common_args, add_trainer_args, add_trainer_workflows, chdir_to_temp, medians,
+    print_json, result_header, setup_device, tutorial_data, x_o_on)
 
 
 def classifier_logits(net, theta, x, num_atoms):
@@ -99,10 +65,7 @@ def classifier_logits(net, theta, x, num_atoms):
 
 
 def tutorial(device, seed):
-    torch.manual_seed(seed)
-    prior = prior_on(device)
-    theta = prior.sample((1000,))
-    x = simulator(theta)
+    prior, theta, x = tutorial_data(device, seed)
     out = {}
     num_atoms = 10
     with Timer(device) as t:
@@ -139,78 +102,25 @@ def tutorial(device, seed):
     return out
 
 
-def trainer(device, seed, num_simulations, max_epochs):
-    torch.manual_seed(seed)
-    prior = prior_on(device)
-    out = {}
-    with Timer(device) as t:
-        theta, x = simulate_for_sbi(simulator, prior, num_simulations,
-                                    simulation_batch_size=1000, show_progress_bar=False)
-    out["simulate_s"] = t.seconds
-    with Timer(device) as t:
-        inference = NRE(prior=prior, device=str(device), show_progress_bars=False)
-        inference.append_simulations(theta, x)
-        kwargs = {"max_num_epochs": max_epochs} if max_epochs else {}
-        # sbi prints its "converged after n epochs" line to stdout, where the JSON goes.
-        with contextlib.redirect_stdout(sys.stderr):
-            inference.train(**kwargs)
-    out["train_s"] = t.seconds
-    summary = inference.summary
-    out["epochs"] = summary["epochs_trained"][-1]
-    out["epoch_s"] = t.seconds / max(1, out["epochs"])
-    out["best_validation_loss"] = summary["best_validation_loss"][-1]
-    with Timer(device) as t:
-        posterior = inference.build_posterior()
-        posterior.sample((1000,), x=x_o_on(device), show_progress_bars=False)
-    out["posterior_sample_s"] = t.seconds
-    out["total_s"] = out["simulate_s"] + out["train_s"] + out["posterior_sample_s"]
-    return out
-
-
-def medians(runs):
-    keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
-    return {k: statistics.median(r[k] for r in runs) for k in keys}
+def make_nre(device):
+    return lambda prior: NRE(prior=prior, device=str(device), show_progress_bars=False)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--trainer-sims", default="1000,100000")
-    parser.add_argument("--large-max-epochs", type=int, default=5)
+    add_common_args(parser)
+    add_trainer_args(parser)
     parser.add_argument("--skip-tutorial", action="store_true")
     args = parser.parse_args()
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        sys.exit("--device cuda asked for, but torch sees no GPU")
-    torch.set_num_threads(args.threads)
-    # sbi's trainer writes TensorBoard logs to ./sbi-logs; keep them out of the caller's folder.
-    os.chdir(tempfile.mkdtemp(prefix="e2e_sbi_nre_"))
+    device = setup_device(args)
+    chdir_to_temp("e2e_sbi_nre_")
 
-    result = {
-        "library": "sbi",
-        "sbi_version": sbi.__version__,
-        "torch_version": torch.__version__,
-        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-        "threads": torch.get_num_threads(),
-        "machine": platform.processor() or platform.machine(),
-        "repeats": args.repeats,
-        "load_average_1min": os.getloadavg()[0],
-        "workflows": {},
-    }
+    result = result_header(device, args.repeats)
     if not args.skip_tutorial:
         runs = [tutorial(device, args.seed + r) for r in range(args.repeats)]
         result["workflows"]["tutorial"] = {**medians(runs), "runs": runs}
-    for n in [int(s) for s in args.trainer_sims.split(",") if s]:
-        cap = args.large_max_epochs if n > 10000 else None
-        repeats = args.repeats if n <= 10000 else 1
-        runs = [trainer(device, args.seed + r, n, cap) for r in range(repeats)]
-        result["workflows"][f"trainer_{n}"] = {**medians(runs), "max_num_epochs": cap or 0,
-                                               "runs": runs}
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    add_trainer_workflows(result, device, args, make_nre(device), uncapped=0)
+    print_json(result)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,7 @@ void moments(const Tensor& samples, nlohmann::json& run) {
 
 nlohmann::json one_run(Device device, uint64_t seed) {
   cusbi::Generator generator(seed);
-  const Tensor theta = cusbi::uniform({kNumSimulations, 2}, -3.0f, 3.0f, device, &generator);
-  const Tensor x = theta + 0.1f * cusbi::randn_like(theta, &generator);
+  const auto [theta, x] = cusbi_e2e::uniform_simulations(kNumSimulations, device, &generator);
   cusbi::synchronize(device);
 
   auto start = Clock::now();
@@ -92,27 +91,17 @@ int run(int argc, char** argv) {
   std::string device_name = "cpu";
   int repeats = 3;
   uint64_t seed = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--device")
-      device_name = argv[i + 1];
-    else if (flag == "--repeats")
-      repeats = std::max(1, std::atoi(argv[i + 1]));
-    else if (flag == "--seed")
-      seed = std::strtoull(argv[i + 1], nullptr, 10);
-    else
-      CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --seed");
-  }
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  cusbi_e2e::Options("use --device, --repeats, --seed")
+      .common(&device_name, &repeats, &seed)
+      .parse(argc, argv);
+  const Device device = cusbi_e2e::usable_device(device_name);
 
   nlohmann::json runs = nlohmann::json::array();
   for (int r = 0; r < repeats; ++r) runs.push_back(one_run(device, seed + r));
   nlohmann::json result = cusbi_e2e::machine_json(device, repeats);
-  result.update({
-      {"num_simulations", kNumSimulations},
-      {"num_steps", kNumSteps},
-      {"num_samples", kNumSamples}});
+  result.update({{"num_simulations", kNumSimulations},
+                 {"num_steps", kNumSteps},
+                 {"num_samples", kNumSamples}});
   for (const char* key : {"build_s", "train_s", "sample_s", "total_s"}) {
     std::vector<double> values;
     for (const auto& r : runs) values.push_back(r[key].get<double>());

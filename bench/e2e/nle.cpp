@@ -13,12 +13,10 @@
 //   bench_e2e_nle [--device cpu|cuda|cuda:N] [--repeats 3] [--seed 0] [--batched-obs 100]
 //                 [--throughput 10,100,1000,10000,100000] [--skip-tutorial]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,41 +27,18 @@ namespace {
 
 using cusbi::Device;
 using cusbi::Tensor;
-using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
-
-template <class F>
-double timed(Device device, F&& f) {
-  cusbi::synchronize(device);
-  const auto start = Clock::now();
-  f();
-  cusbi::synchronize(device);
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-Tensor simulator(const Tensor& theta, cusbi::Generator* generator) {
-  return theta + 0.1f * cusbi::randn_like(theta, generator);
-}
-
-Tensor x_o_on(Device device) { return Tensor::from({1.0f, 1.0f}, {1, 2}, device); }
+using cusbi_e2e::simulator;
+using cusbi_e2e::summarise;
+using cusbi_e2e::timed;
+using cusbi_e2e::x_o_on;
 
 // The tutorial's NLE training on the tutorial's data; returns the flow q(x | theta).
 std::unique_ptr<cusbi::NeuralSplineFlow> train(Device device, const cusbi::BoxUniform& prior,
                                                cusbi::Generator& g, double* seconds) {
-  const Tensor theta = prior.sample({1000}, &g);
-  const Tensor x = simulator(theta, &g);
+  const auto [theta, x] = cusbi_e2e::tutorial_data(prior, 1000, &g);
   std::unique_ptr<cusbi::NeuralSplineFlow> flow;
-  *seconds = timed(device, [&] {
-    flow = std::make_unique<cusbi::NeuralSplineFlow>(cusbi::build_nsf(x, theta, {}, &g));
-    cusbi::Adam opt(flow->parameters(), flow->gradients(), 5e-4);
-    const Tensor grad_mean = Tensor::full({1000}, 1.0f / 1000, device);
-    for (int step = 0; step < 100; ++step) {
-      opt.zero_grad();
-      flow->loss(x, theta);
-      flow->backward(grad_mean);
-      opt.step();
-    }
-  });
+  *seconds = timed(device, [&] { flow = cusbi_e2e::train_tutorial_flow(x, theta, &g); });
   return flow;
 }
 
@@ -96,18 +71,7 @@ Json tutorial(Device device, cusbi::Generator& g, std::unique_ptr<cusbi::MCMCPos
     keep = make_posterior(*flow, prior, &g);
     samples = keep->sample({1000}, x_o);
   });
-  const cusbi::MCMCRunInfo resample_run = keep->last_run();
-  out["init_evaluations"] = resample_run.init_evaluations;
-  out["potential_evaluations"] = resample_run.potential_evaluations;
-  out["iterations"] = resample_run.iterations;
-  out["host_round_trips"] = resample_run.host_round_trips;
-  out["init_s"] = resample_run.init_seconds;  // the resample init alone, as sbi's side times it
-  out["mcmc_sampling_s"] = resample_run.seconds - resample_run.init_seconds;
-  const Tensor mean = cusbi::mean(samples, 0).to(Device::cpu());
-  out["posterior_mean"] = {mean.data()[0], mean.data()[1]};
-  cusbi::MCMCOptions proposal = tutorial_options(&g);
-  proposal.init_strategy = "proposal";
-  out["sampling_s"] = timed(device, [&] { keep->sample({1000}, x_o, proposal); });
+  cusbi_e2e::add_mcmc_tutorial_runs(out, *keep, samples, x_o, tutorial_options(&g));
   out["total_s"] = train_s + out["mcmc_sample_s"].get<double>();
   return out;
 }
@@ -145,44 +109,19 @@ Json throughput(Device device, cusbi::MCMCPosterior& posterior, cusbi::Generator
               {"evals_per_s", double(info.potential_evaluations) / s}};
 }
 
-Json summarise(const Json& runs) {
-  Json out;
-  for (const auto& [key, value] : runs[0].items()) {
-    if (!value.is_number()) continue;
-    std::vector<double> values;
-    for (const auto& r : runs) values.push_back(r[key].get<double>());
-    out[key] = cusbi_e2e::median(values);
-  }
-  out["runs"] = runs;
-  return out;
-}
-
 int run(int argc, char** argv) {
   std::string device_name = "cpu", chain_counts;
   int repeats = 3;
   int64_t batched_obs = 100;
   uint64_t seed = 0;
   bool skip_tutorial = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (flag == "--skip-tutorial")
-      skip_tutorial = true;
-    else if (flag == "--device" && has_value)
-      device_name = argv[++i];
-    else if (flag == "--repeats" && has_value)
-      repeats = std::max(1, std::atoi(argv[++i]));
-    else if (flag == "--seed" && has_value)
-      seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (flag == "--batched-obs" && has_value)
-      batched_obs = std::atoll(argv[++i]);
-    else if (flag == "--throughput" && has_value)
-      chain_counts = argv[++i];
-    else
-      CUSBI_FAIL("unknown option " << flag << "; see the comment at the top of bench/e2e/nle.cpp");
-  }
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  cusbi_e2e::Options("see the comment at the top of bench/e2e/nle.cpp")
+      .common(&device_name, &repeats, &seed)
+      .flag("--skip-tutorial", [&] { skip_tutorial = true; })
+      .value("--batched-obs", [&](const char* v) { batched_obs = std::atoll(v); })
+      .value("--throughput", [&](const char* v) { chain_counts = v; })
+      .parse(argc, argv);
+  const Device device = cusbi_e2e::usable_device(device_name);
   cusbi::set_progress_enabled(false);
 
   Json result = cusbi_e2e::machine_json(device, repeats);
@@ -210,12 +149,9 @@ int run(int argc, char** argv) {
       posterior = make_posterior(*flow, prior, &g);
     }
     result["throughput"] = Json::array();
-    std::stringstream list(chain_counts);
-    for (std::string item; std::getline(list, item, ',');) {
-      if (item.empty()) continue;
+    for (const std::string& item : cusbi_e2e::split_list(chain_counts))
       result["throughput"].push_back(
           throughput(device, *posterior, g, std::atoll(item.c_str()), repeats));
-    }
   }
   std::printf("%s\n", result.dump(2).c_str());
   return 0;

@@ -21,7 +21,6 @@
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -40,20 +39,10 @@ constexpr int64_t kSimulations = 1000;
 constexpr int64_t kNumAtoms = 10;
 constexpr int kSteps = 300;
 
-template <class F>
-double timed(Device device, F&& f) {
-  cusbi::synchronize(device);
-  const auto start = Clock::now();
-  f();
-  cusbi::synchronize(device);
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-Tensor simulator(const Tensor& theta, cusbi::Generator* generator) {
-  return theta + 0.1f * cusbi::randn_like(theta, generator);
-}
-
-Tensor x_o_on(Device device) { return Tensor::from({1.0f, 1.0f}, {1, 2}, device); }
+using cusbi_e2e::simulator;
+using cusbi_e2e::summarise;
+using cusbi_e2e::timed;
+using cusbi_e2e::x_o_on;
 
 // ---- the GEMM floor of the tutorial's training ------------------------------------------------
 
@@ -142,8 +131,7 @@ cusbi::MCMCOptions tutorial_options(cusbi::Generator* g) {
 Json tutorial(Device device, uint64_t seed) {
   cusbi::Generator g(seed);
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
-  const Tensor theta = prior.sample({kSimulations}, &g);
-  const Tensor x = simulator(theta, &g);
+  const auto [theta, x] = cusbi_e2e::tutorial_data(prior, kSimulations, &g);
   Json out;
   std::unique_ptr<cusbi::RatioClassifier> net;
   float last_loss = 0.0f;
@@ -170,18 +158,7 @@ Json tutorial(Device device, uint64_t seed) {
         std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform, tutorial_options(&g));
     samples = posterior->sample({1000}, x_o);
   });
-  const cusbi::MCMCRunInfo run = posterior->last_run();
-  out["init_evaluations"] = run.init_evaluations;
-  out["potential_evaluations"] = run.potential_evaluations;
-  out["iterations"] = run.iterations;
-  out["host_round_trips"] = run.host_round_trips;
-  out["init_s"] = run.init_seconds;  // the resample init alone, as sbi's side times it
-  out["mcmc_sampling_s"] = run.seconds - run.init_seconds;
-  const Tensor mean = cusbi::mean(samples, 0).to(Device::cpu());
-  out["posterior_mean"] = {mean.data()[0], mean.data()[1]};
-  cusbi::MCMCOptions proposal = tutorial_options(&g);
-  proposal.init_strategy = "proposal";
-  out["sampling_s"] = timed(device, [&] { posterior->sample({1000}, x_o, proposal); });
+  cusbi_e2e::add_mcmc_tutorial_runs(out, *posterior, samples, x_o, tutorial_options(&g));
   out["total_s"] = out["train_s"].get<double>() + out["mcmc_sample_s"].get<double>();
   if (!device.is_cuda()) {
     const Json floor = gemm_floor(kSimulations * kNumAtoms, kSteps);
@@ -198,24 +175,9 @@ Json trainer(Device device, uint64_t seed, int64_t n, int64_t max_epochs) {
   cusbi::Generator g(seed);
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
   Json out;
-  Tensor theta, x;
-  cusbi::SimulateOptions sim;
-  sim.show_progress = false;
-  sim.generator = &g;
-  out["simulate_s"] = timed(device, [&] {
-    std::tie(theta, x) =
-        cusbi::simulate_for_sbi([&](const Tensor& t) { return simulator(t, &g); }, prior, n, sim);
-  });
+  const auto [theta, x] = cusbi_e2e::simulate_timed(out, device, prior, n, &g);
   cusbi::NRE nre(prior, device);  // NRE_B, 10 atoms, resnet classifier: sbi's defaults
-  cusbi::TrainOptions train;
-  train.show_progress = false;
-  train.generator = &g;
-  if (max_epochs > 0) train.max_num_epochs = max_epochs;
-  out["train_s"] = timed(device, [&] { nre.append_simulations(theta, x).train(train); });
-  out["epochs"] = nre.summary().epochs_trained.back();
-  out["epoch_s"] =
-      out["train_s"].get<double>() / std::max<int64_t>(1, out["epochs"].get<int64_t>());
-  out["best_validation_loss"] = nre.summary().best_validation_loss.back();
+  cusbi_e2e::train_timed(out, device, nre, theta, x, max_epochs, &g);
   cusbi::MCMCOptions mcmc;  // sbi's build_posterior defaults: 20 chains, resample init
   mcmc.show_progress = false;
   mcmc.generator = &g;
@@ -228,45 +190,18 @@ Json trainer(Device device, uint64_t seed, int64_t n, int64_t max_epochs) {
   return out;
 }
 
-// The runs plus the median of every numeric key.
-Json summarise(const Json& runs) {
-  Json out;
-  for (const auto& [key, value] : runs[0].items()) {
-    if (!value.is_number()) continue;
-    std::vector<double> values;
-    for (const auto& r : runs) values.push_back(r[key].get<double>());
-    out[key] = cusbi_e2e::median(values);
-  }
-  out["runs"] = runs;
-  return out;
-}
-
 int run(int argc, char** argv) {
   std::string device_name = "cpu", sims = "1000,100000";
   int repeats = 3;
   int64_t large_max_epochs = 5;
   uint64_t seed = 0;
   bool skip_tutorial = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (flag == "--skip-tutorial")
-      skip_tutorial = true;
-    else if (flag == "--device" && has_value)
-      device_name = argv[++i];
-    else if (flag == "--repeats" && has_value)
-      repeats = std::max(1, std::atoi(argv[++i]));
-    else if (flag == "--seed" && has_value)
-      seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (flag == "--trainer-sims" && has_value)
-      sims = argv[++i];
-    else if (flag == "--large-max-epochs" && has_value)
-      large_max_epochs = std::atoll(argv[++i]);
-    else
-      CUSBI_FAIL("unknown option " << flag << "; see the comment at the top of bench/e2e/nre.cpp");
-  }
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  cusbi_e2e::Options("see the comment at the top of bench/e2e/nre.cpp")
+      .common(&device_name, &repeats, &seed)
+      .flag("--skip-tutorial", [&] { skip_tutorial = true; })
+      .trainer(&sims, &large_max_epochs)
+      .parse(argc, argv);
+  const Device device = cusbi_e2e::usable_device(device_name);
   cusbi::set_progress_enabled(false);
 
   Json result = cusbi_e2e::machine_json(device, repeats);
@@ -276,17 +211,9 @@ int run(int argc, char** argv) {
     for (int r = 0; r < repeats; ++r) runs.push_back(tutorial(device, seed + r));
     result["workflows"]["tutorial"] = summarise(runs);
   }
-  std::stringstream list(sims);
-  for (std::string item; std::getline(list, item, ',');) {
-    if (item.empty()) continue;
-    const int64_t n = std::atoll(item.c_str());
-    const bool large = n > 10000;  // one capped run, as the sbi script does
-    runs = Json::array();
-    for (int r = 0; r < (large ? 1 : repeats); ++r)
-      runs.push_back(trainer(device, seed + r, n, large ? large_max_epochs : 0));
-    result["workflows"]["trainer_" + item] = summarise(runs);
-    result["workflows"]["trainer_" + item]["max_num_epochs"] = large ? large_max_epochs : 0;
-  }
+  cusbi_e2e::add_trainer_workflows(
+      result, sims, repeats, large_max_epochs, true,
+      [&](int64_t n, int r, int64_t cap) { return trainer(device, seed + r, n, cap); });
   std::printf("%s\n", result.dump(2).c_str());
   return 0;
 }

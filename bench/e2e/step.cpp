@@ -52,11 +52,10 @@ nlohmann::json counted(Device device, F&& f) {
           {"host_syncs", after.host_syncs - before.host_syncs}};
 }
 
-// theta ~ U(-3, 3)^2, x = theta + 0.1 noise: (n, 2) each.
+// theta ~ U(-3, 3)^2, x = theta + 0.1 noise: (n, 2) each, from a generator seeded `seed`.
 std::pair<Tensor, Tensor> simulations(int64_t n, Device device, uint64_t seed) {
   cusbi::Generator g(seed);
-  const Tensor theta = cusbi::uniform({n, 2}, -3.0f, 3.0f, device, &g);
-  return {theta, theta + 0.1f * cusbi::randn_like(theta, &g)};
+  return cusbi_e2e::uniform_simulations(n, device, &g);
 }
 
 // `steps` Adam steps on (theta, x) with preallocated losses and d mean / d losses.
@@ -79,21 +78,12 @@ int run(int argc, char** argv) {
   int repeats = 3;
   int64_t big = 1000000;
   bool counts_only = false;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--device")
-      device_name = argv[i + 1];
-    else if (flag == "--repeats")
-      repeats = std::max(1, std::atoi(argv[i + 1]));
-    else if (flag == "--big")
-      big = std::max<int64_t>(1, std::atoll(argv[i + 1]));
-    else if (flag == "--counts")
-      counts_only = std::atoi(argv[i + 1]) != 0;
-    else
-      CUSBI_FAIL("unknown option " << flag << "; use --device, --repeats, --big, --counts");
-  }
-  const Device device = cusbi_e2e::parse_device(device_name);
-  cusbi::check_device_usable(device);
+  cusbi_e2e::Options("use --device, --repeats, --big, --counts")
+      .common(&device_name, &repeats)
+      .value("--big", [&](const char* v) { big = std::max<int64_t>(1, std::atoll(v)); })
+      .value("--counts", [&](const char* v) { counts_only = std::atoi(v) != 0; })
+      .parse(argc, argv);
+  const Device device = cusbi_e2e::usable_device(device_name);
   nlohmann::json result = cusbi_e2e::machine_json(device, repeats);
 
   const auto [theta, x] = simulations(1000, device, 0);
@@ -129,7 +119,7 @@ int run(int argc, char** argv) {
   Tensor lp = Tensor::empty({1, big}, device);
   result["log_prob_per_s"] =
       double(big) / timed(device, repeats, [&] { flow.log_prob(big_theta, big_x, lp); });
-  const Tensor x_o = Tensor::from({1.0f, 1.0f}, {1, 2}, device);
+  const Tensor x_o = cusbi_e2e::x_o_on(device);
   result["sample_per_s"] =
       double(big) / timed(device, repeats, [&] { flow.sample({big}, x_o, &g); });
   std::printf("%s\n", result.dump(2).c_str());

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/e2e/e2e_support.hpp"
 #include "cusbi/cusbi.hpp"
 
 namespace {
@@ -43,17 +44,8 @@ const cusbi::NeuralSplineFlow& tutorial_flow(Device device) {
   if (!flow) {
     cusbi::Generator g(0);
     const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
-    const Tensor theta = prior.sample({1000}, &g);
-    const Tensor x = theta + 0.1f * cusbi::randn_like(theta, &g);
-    flow = std::make_unique<cusbi::NeuralSplineFlow>(cusbi::build_nsf(x, theta, {}, &g));
-    cusbi::Adam opt(flow->parameters(), flow->gradients(), 5e-4);
-    const Tensor grad_mean = Tensor::full({1000}, 1.0f / 1000, device);
-    for (int step = 0; step < 100; ++step) {
-      opt.zero_grad();
-      flow->loss(x, theta);
-      flow->backward(grad_mean);
-      opt.step();
-    }
+    const auto [theta, x] = cusbi_e2e::tutorial_data(prior, 1000, &g);
+    flow = cusbi_e2e::train_tutorial_flow(x, theta, &g);
   }
   return *flow;
 }
@@ -61,7 +53,7 @@ const cusbi::NeuralSplineFlow& tutorial_flow(Device device) {
 std::unique_ptr<cusbi::MCMCPosterior> nle_posterior(Device device) {
   const cusbi::BoxUniform prior(-3.0f, 3.0f, 2, device);
   auto [potential, transform] = cusbi::likelihood_estimator_based_potential(
-      tutorial_flow(device), prior, Tensor::from({1.0f, 1.0f}, {1, 2}, device));
+      tutorial_flow(device), prior, cusbi_e2e::x_o_on(device));
   return std::make_unique<cusbi::MCMCPosterior>(potential, prior, transform);
 }
 
