@@ -14,6 +14,7 @@
 #include "cusbi/error.hpp"
 #include "cusbi/io.hpp"
 #include "host/classifiers/classifier_impl.hpp"
+#include "host/io/metadata_int.hpp"
 
 namespace cusbi {
 namespace {
@@ -168,17 +169,7 @@ std::string meta_value(const std::map<std::string, std::string>& meta, const std
 
 int64_t meta_int(const std::map<std::string, std::string>& meta, const std::string& key,
                  const std::string& path) {
-  const std::string v = meta_value(meta, key, path);
-  size_t used = 0;
-  int64_t n = 0;
-  try {
-    n = std::stoll(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  CUSBI_CHECK(used == v.size() && !v.empty(),
-              path << ": metadata '" << key << "' = '" << v << "' is not an integer");
-  return n;
+  return io::parse_metadata_int(meta_value(meta, key, path), key, path);
 }
 
 }  // namespace
