@@ -20,3 +20,4 @@
 #include "cusbi/progress.hpp"
 #include "cusbi/random.hpp"
 #include "cusbi/tensor.hpp"
+#include "cusbi/tensor_ops.hpp"
