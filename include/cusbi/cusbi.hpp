@@ -19,4 +19,6 @@
 #include "cusbi/potentials.hpp"
 #include "cusbi/progress.hpp"
 #include "cusbi/random.hpp"
+#include "cusbi/tasks.hpp"
 #include "cusbi/tensor.hpp"
+#include "cusbi/tensor_ops.hpp"
