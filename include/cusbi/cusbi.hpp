@@ -9,6 +9,7 @@
 #include "cusbi/inference.hpp"
 #include "cusbi/io.hpp"
 #include "cusbi/mcmc.hpp"
+#include "cusbi/metrics.hpp"
 #include "cusbi/nle.hpp"
 #include "cusbi/nn.hpp"
 #include "cusbi/nre.hpp"
