@@ -84,6 +84,30 @@ TEST(TaskSimulatorStats, GaussianLinearMatchesSbibm) { check_simulator_against_s
 TEST(TaskSimulatorStats, SlcpMatchesSbibm) { check_simulator_against_sbibm("slcp"); }
 TEST(TaskSimulatorStats, BernoulliGlmMatchesSbibm) { check_simulator_against_sbibm("bernoulli_glm"); }
 
+// two_moons' noise itself (the sbibm comparison above barely sees r's scale, which a's spread
+// dominates): at theta = 0, x - (0.25, 0) = r (cos a, sin a) with r ~ N(0.1, 0.01^2) and
+// a ~ U(-pi/2, pi/2). 20,000 draws; the analytic standard errors (var/n for a mean, and
+// var sqrt(2/n) for a normal variance; a uniform's variance has the smaller sqrt(0.8/n)).
+TEST(TaskSimulatorStats, TwoMoonsNoiseIsSbibms) {
+  auto task = get_task("two_moons", kCpu);
+  const int64_t n = 20000;
+  Generator g(12);
+  const std::vector<float> x = task->simulate(Tensor::zeros({n, 2}, kCpu), &g).to_vector();
+  std::vector<float> polar;  // (r, a) per row
+  for (int64_t i = 0; i < n; ++i) {
+    const double u = x[2 * i] - 0.25, v = x[2 * i + 1];
+    polar.push_back(static_cast<float>(std::hypot(u, v)));
+    polar.push_back(static_cast<float>(std::atan2(v, u)));
+  }
+  const Moments r = moments(polar, 2, 0, n, [](const float* p) { return double(p[0]); });
+  const Moments a = moments(polar, 2, 0, n, [](const float* p) { return double(p[1]); });
+  const double pi = 3.14159265358979323846, var_a = pi * pi / 12;
+  EXPECT_NEAR(r.mean, 0.1, kSigmas * 0.01 / std::sqrt(double(n)));
+  EXPECT_NEAR(r.var, 1e-4, kSigmas * 1e-4 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(a.mean, 0.0, kSigmas * std::sqrt(var_a / n));
+  EXPECT_NEAR(a.var, var_a, kSigmas * var_a * std::sqrt(0.8 / n));
+}
+
 // N(x/2, 0.05 I): means, variances and one covariance of 20,000 draws against the analytic
 // values (standard errors of the analytic distribution: var/n, and 2 var^2/n for a variance).
 TEST(TaskReferenceStats, GaussianLinearClosedForm) {

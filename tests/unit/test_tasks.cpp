@@ -199,7 +199,7 @@ TEST(TaskErrors, ThetaOfTheWrongShape) {
   auto task = get_task("slcp", kCpu);
   EXPECT_TRUE(contains(error_of([&] { task->simulate(Tensor::zeros({3, 4}, kCpu)); }),
                        "theta must be float32 (N, 5)"));
-  EXPECT_TRUE(contains(error_of([&] { task->simulate(Tensor::zeros({5}, kCpu)); }), "got float32 (5)"));
+  EXPECT_TRUE(contains(error_of([&] { task->simulate(Tensor::zeros({5}, kCpu)); }), "got float32 (5,)"));
 }
 
 TEST(TaskErrors, MissingDataFileNamesItAndTheVariable) {
