@@ -24,18 +24,21 @@ std::vector<double> inverse_spd(std::vector<double> a, int n) {
     for (int r = 0; r < n; ++r) {
       if (r == c) continue;
       const double f = a[r * n + c];
-      for (int j = 0; j < n; ++j) a[r * n + j] -= f * a[c * n + j], inv[r * n + j] -= f * inv[c * n + j];
+      for (int j = 0; j < n; ++j)
+        a[r * n + j] -= f * a[c * n + j], inv[r * n + j] -= f * inv[c * n + j];
     }
   }
   for (int i = 0; i < n; ++i)
-    for (int j = 0; j < i; ++j) inv[i * n + j] = inv[j * n + i] = 0.5 * (inv[i * n + j] + inv[j * n + i]);
+    for (int j = 0; j < i; ++j)
+      inv[i * n + j] = inv[j * n + i] = 0.5 * (inv[i * n + j] + inv[j * n + i]);
   return inv;
 }
 
 MultivariateNormal make_prior(Device device) {
   const std::vector<double> cov = inverse_spd(detail::bernoulli_glm_prior_precision(), kDim);
-  return MultivariateNormal(Tensor::zeros({kDim}, device),
-                            Tensor::from(std::vector<float>(cov.begin(), cov.end()), {kDim, kDim}, device));
+  return MultivariateNormal(
+      Tensor::zeros({kDim}, device),
+      Tensor::from(std::vector<float>(cov.begin(), cov.end()), {kDim, kDim}, device));
 }
 
 class BernoulliGlm final : public Task {
@@ -62,7 +65,8 @@ class BernoulliGlm final : public Task {
     check_observation_number(num_observation);
     CUSBI_CHECK(num_samples >= 1 && num_samples <= kNumReference,
                 "bernoulli_glm.reference_posterior_samples: num_samples is "
-                    << num_samples << "; sbibm ships 10000 samples per observation, ask for 1 to 10000");
+                    << num_samples
+                    << "; sbibm ships 10000 samples per observation, ask for 1 to 10000");
     return reference_[num_observation - 1].slice_rows(0, num_samples).clone();
   }
 
@@ -100,8 +104,8 @@ std::vector<double> bernoulli_glm_prior_precision() {
 
 Tensor bernoulli_glm_from_noise(const Tensor& theta, const Tensor& u, const Tensor& design) {
   const Tensor rate = sigmoid(matmul(theta, transpose(design)));  // (N, 100)
-  const Tensor spikes = lt(u, rate);                               // y_t = 1 with probability rate_t
-  return matmul(spikes, design);                                   // (N, 10) = (X^T y)^T per row
+  const Tensor spikes = lt(u, rate);                              // y_t = 1 with probability rate_t
+  return matmul(spikes, design);                                  // (N, 10) = (X^T y)^T per row
 }
 
 std::unique_ptr<Task> make_bernoulli_glm(Device device) {

@@ -1,5 +1,6 @@
 // sbibm's gaussian_linear (10-D): prior N(0, 0.1 I), simulator N(theta, 0.1 I), and its analytic
-// Gaussian posterior N(Sigma (P_x x), Sigma) with Sigma = (P_prior + P_x)^-1 = 0.05 I, i.e. mean x/2.
+// Gaussian posterior N(Sigma (P_x x), Sigma) with Sigma = (P_prior + P_x)^-1 = 0.05 I, i.e. mean
+// x/2.
 #include <cmath>
 
 #include "cusbi/error.hpp"
@@ -29,7 +30,8 @@ class GaussianLinear final : public Task {
 
   Tensor simulate(const Tensor& theta, Generator* generator) const override {
     check_theta(theta);
-    return detail::gaussian_linear_from_noise(theta, randn(theta.shape(), theta.device(), generator));
+    return detail::gaussian_linear_from_noise(theta,
+                                              randn(theta.shape(), theta.device(), generator));
   }
 
   Tensor reference_posterior_samples(int num_observation, int64_t num_samples,
@@ -37,8 +39,8 @@ class GaussianLinear final : public Task {
     check_observation_number(num_observation);
     CUSBI_CHECK(num_samples >= 1, "gaussian_linear.reference_posterior_samples: num_samples is "
                                       << num_samples << "; ask for at least 1");
-    const Tensor mean = observation(num_observation).reshape({kDim}) *
-                        static_cast<float>(kPosteriorMeanFactor);
+    const Tensor mean =
+        observation(num_observation).reshape({kDim}) * static_cast<float>(kPosteriorMeanFactor);
     const Tensor variance = Tensor::full({kDim}, static_cast<float>(kPosteriorVariance), device());
     return MultivariateNormal::diagonal(mean, variance).sample({num_samples}, generator);
   }

@@ -27,7 +27,8 @@ class Slcp final : public Task {
 
   Tensor simulate(const Tensor& theta, Generator* generator) const override {
     check_theta(theta);
-    return detail::slcp_from_noise(theta, randn({theta.size(0), kDataDim}, theta.device(), generator));
+    return detail::slcp_from_noise(theta,
+                                   randn({theta.size(0), kDataDim}, theta.device(), generator));
   }
 
   Tensor reference_posterior_samples(int num_observation, int64_t num_samples,
@@ -35,7 +36,8 @@ class Slcp final : public Task {
     check_observation_number(num_observation);
     CUSBI_CHECK(num_samples >= 1 && num_samples <= kNumReference,
                 "slcp.reference_posterior_samples: num_samples is "
-                    << num_samples << "; sbibm ships 10000 samples per observation, ask for 1 to 10000");
+                    << num_samples
+                    << "; sbibm ships 10000 samples per observation, ask for 1 to 10000");
     return reference_[num_observation - 1].slice_rows(0, num_samples).clone();
   }
 
@@ -59,8 +61,8 @@ Tensor slcp_from_noise(const Tensor& theta, const Tensor& z) {
   const Tensor l11 =
       sqrt(clamp(square(s2) + kJitter - square(l10), 0.0f, std::numeric_limits<float>::infinity()));
   const Tensor z0 = take_columns(z, {0, 2, 4, 6}), z1 = take_columns(z, {1, 3, 5, 7});  // (N, 4)
-  const Tensor first = m0 + l00 * z0;                 // (N, 4): coordinate 0 of each draw
-  const Tensor second = m1 + l10 * z0 + l11 * z1;     // (N, 4): coordinate 1 of each draw
+  const Tensor first = m0 + l00 * z0;              // (N, 4): coordinate 0 of each draw
+  const Tensor second = m1 + l10 * z0 + l11 * z1;  // (N, 4): coordinate 1 of each draw
   return take_columns(cat({first, second}, 1), {0, 4, 1, 5, 2, 6, 3, 7});  // draw-major, as sbibm
 }
 

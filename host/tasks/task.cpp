@@ -19,13 +19,13 @@ void Task::check_observation_number(int num_observation) const {
 }
 
 void Task::check_theta(const Tensor& theta) const {
-  CUSBI_CHECK(theta.defined() && theta.dtype() == DType::Float32 && theta.dim() == 2 &&
-                  theta.size(0) >= 1 && theta.size(1) == dim_parameters(),
-              name() << ".simulate: theta must be float32 (N, " << dim_parameters()
-                     << ") with N >= 1, got "
-                     << (theta.defined() ? std::string(dtype_name(theta.dtype())) + " " +
-                                               shape_str(theta.shape())
-                                         : std::string("an undefined tensor")));
+  CUSBI_CHECK(
+      theta.defined() && theta.dtype() == DType::Float32 && theta.dim() == 2 &&
+          theta.size(0) >= 1 && theta.size(1) == dim_parameters(),
+      name() << ".simulate: theta must be float32 (N, " << dim_parameters() << ") with N >= 1, got "
+             << (theta.defined()
+                     ? std::string(dtype_name(theta.dtype())) + " " + shape_str(theta.shape())
+                     : std::string("an undefined tensor")));
 }
 
 Tensor Task::observation(int num_observation) const {

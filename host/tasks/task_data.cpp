@@ -14,7 +14,8 @@ std::filesystem::path task_data_folder() {
   if (const char* env = std::getenv("CUSBI_TASK_DATA"); env && *env) return env;
   std::error_code ec;
   const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
-  CUSBI_CHECK(!ec, "task data: cannot locate the running executable (" << ec.message()
+  CUSBI_CHECK(!ec, "task data: cannot locate the running executable ("
+                       << ec.message()
                        << "); set CUSBI_TASK_DATA to the folder holding sbibm_<task>.safetensors");
   return exe.parent_path() / "data" / "tasks";
 }
@@ -31,9 +32,10 @@ std::map<std::string, Tensor> load_task_data(const std::string& name, Device dev
   std::map<std::string, Tensor> tensors = load_safetensors(path, device);
   for (const auto& [key, shape] : expected) {
     const auto it = tensors.find(key);
-    CUSBI_CHECK(it != tensors.end(), "task " << name << ": " << path.string() << " has no tensor \""
-                                             << key << "\"; regenerate it with "
-                                                "tools/extract_sbibm_tasks.py or fix CUSBI_TASK_DATA");
+    CUSBI_CHECK(it != tensors.end(),
+                "task " << name << ": " << path.string() << " has no tensor \"" << key
+                        << "\"; regenerate it with "
+                           "tools/extract_sbibm_tasks.py or fix CUSBI_TASK_DATA");
     CUSBI_CHECK(it->second.shape() == shape,
                 "task " << name << ": " << path.string() << " holds " << key << " of shape "
                         << shape_str(it->second.shape()) << ", expected " << shape_str(shape)

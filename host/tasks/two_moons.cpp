@@ -51,9 +51,8 @@ class TwoMoons final : public Task {
   Tensor reference_posterior_samples(int num_observation, int64_t num_samples,
                                      Generator* generator) const override {
     check_observation_number(num_observation);
-    CUSBI_CHECK(num_samples >= 1,
-                "two_moons.reference_posterior_samples: num_samples is " << num_samples
-                                                                         << "; ask for at least 1");
+    CUSBI_CHECK(num_samples >= 1, "two_moons.reference_posterior_samples: num_samples is "
+                                      << num_samples << "; ask for at least 1");
     const Tensor x = observation(num_observation);  // (1, 2)
     const Tensor x0 = narrow(x, 1, 0, 1), x1 = narrow(x, 1, 1, 1);
     std::vector<Tensor> accepted;
@@ -101,7 +100,8 @@ Tensor two_moons_from_noise(const Tensor& theta, const Tensor& a, const Tensor& 
 
 std::unique_ptr<Task> make_two_moons(Device device) {
   return std::make_unique<TwoMoons>(
-      load_task_data("two_moons", device, {{"observations", {10, 2}}, {"true_parameters", {10, 2}}}),
+      load_task_data("two_moons", device,
+                     {{"observations", {10, 2}}, {"true_parameters", {10, 2}}}),
       device);
 }
 

@@ -19,11 +19,13 @@ namespace cusbi::tasks {
 // One sbibm task, constructed on a device (get_task's argument): its prior, observations, true
 // parameters and reference samples live there. The tasks, as in sbibm's task.py:
 //   two_moons        theta in U([-1, 1]^2); a ~ U(-pi/2, pi/2), r ~ N(0.1, 0.01^2),
-//                    x = (r cos a + 0.25 - |theta0 + theta1| / sqrt 2, r sin a + (theta1 - theta0) / sqrt 2).
+//                    x = (r cos a + 0.25 - |theta0 + theta1| / sqrt 2,
+//                         r sin a + (theta1 - theta0) / sqrt 2).
 //   gaussian_linear  theta ~ N(0, 0.1 I_10); x ~ N(theta, 0.1 I_10).
 //   slcp             theta in U([-3, 3]^5); four i.i.d. draws of N(m, S), m = (theta0, theta1),
 //                    s1 = theta2^2, s2 = theta3^2, rho = tanh theta4,
-//                    S = [[s1^2, rho s1 s2], [rho s1 s2, s2^2]] + 1e-6 I; x (8,) = the draws in order.
+//                    S = [[s1^2, rho s1 s2], [rho s1 s2, s2^2]] + 1e-6 I;
+//                    x (8,) = the four draws one after the other.
 //   bernoulli_glm    theta (offset + 9 filter weights) ~ N(0, B^-1) with sbibm's smoothness
 //                    precision B; y_t ~ Bernoulli(sigmoid((X theta)_t)) for 100 time bins with
 //                    sbibm's design matrix X (100, 10); x = X^T y (spike count and the 9-lag

@@ -74,7 +74,8 @@ TEST(TasksParity, TasksOnTheGpu) {
   // Same seed, same closed-form samples on both devices (two_moons rejects on identical draws).
   Generator g1(9), g2(9);
   const Tensor cpu = get_task("two_moons", kCpu)->reference_posterior_samples(1, 500, &g1);
-  const Tensor gpu = get_task("two_moons", Device::cuda())->reference_posterior_samples(1, 500, &g2);
+  const Tensor gpu =
+      get_task("two_moons", Device::cuda())->reference_posterior_samples(1, 500, &g2);
   EXPECT_TRUE(cusbi::testing::close_scaled(gpu.to(kCpu), cpu, 1e-5));
 }
 

@@ -46,8 +46,8 @@ Moments moments(const std::vector<float>& rows, int64_t dim, int64_t begin, int6
 ::testing::AssertionResult same_mean(const Moments& a, const Moments& b, const std::string& what) {
   const double se = std::sqrt(a.var / a.n + b.var / b.n);
   if (std::fabs(a.mean - b.mean) <= kSigmas * se + 1e-6) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << what << ": " << a.mean << " vs " << b.mean << " (se " << se
-                                       << ")";
+  return ::testing::AssertionFailure()
+         << what << ": " << a.mean << " vs " << b.mean << " (se " << se << ")";
 }
 
 std::map<std::string, Tensor> fixture(const std::string& task) {
@@ -80,9 +80,37 @@ void check_simulator_against_sbibm(const std::string& name) {
 }
 
 TEST(TaskSimulatorStats, TwoMoonsMatchesSbibm) { check_simulator_against_sbibm("two_moons"); }
-TEST(TaskSimulatorStats, GaussianLinearMatchesSbibm) { check_simulator_against_sbibm("gaussian_linear"); }
+TEST(TaskSimulatorStats, GaussianLinearMatchesSbibm) {
+  check_simulator_against_sbibm("gaussian_linear");
+}
 TEST(TaskSimulatorStats, SlcpMatchesSbibm) { check_simulator_against_sbibm("slcp"); }
-TEST(TaskSimulatorStats, BernoulliGlmMatchesSbibm) { check_simulator_against_sbibm("bernoulli_glm"); }
+TEST(TaskSimulatorStats, BernoulliGlmMatchesSbibm) {
+  check_simulator_against_sbibm("bernoulli_glm");
+}
+
+// two_moons' noise itself (the sbibm comparison above barely sees r's scale, which a's spread
+// dominates): at theta = 0, x - (0.25, 0) = r (cos a, sin a) with r ~ N(0.1, 0.01^2) and
+// a ~ U(-pi/2, pi/2). 20,000 draws; the analytic standard errors (var/n for a mean, and
+// var sqrt(2/n) for a normal variance; a uniform's variance has the smaller sqrt(0.8/n)).
+TEST(TaskSimulatorStats, TwoMoonsNoiseIsSbibms) {
+  auto task = get_task("two_moons", kCpu);
+  const int64_t n = 20000;
+  Generator g(12);
+  const std::vector<float> x = task->simulate(Tensor::zeros({n, 2}, kCpu), &g).to_vector();
+  std::vector<float> polar;  // (r, a) per row
+  for (int64_t i = 0; i < n; ++i) {
+    const double u = x[2 * i] - 0.25, v = x[2 * i + 1];
+    polar.push_back(static_cast<float>(std::hypot(u, v)));
+    polar.push_back(static_cast<float>(std::atan2(v, u)));
+  }
+  const Moments r = moments(polar, 2, 0, n, [](const float* p) { return double(p[0]); });
+  const Moments a = moments(polar, 2, 0, n, [](const float* p) { return double(p[1]); });
+  const double pi = 3.14159265358979323846, var_a = pi * pi / 12;
+  EXPECT_NEAR(r.mean, 0.1, kSigmas * 0.01 / std::sqrt(double(n)));
+  EXPECT_NEAR(r.var, 1e-4, kSigmas * 1e-4 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(a.mean, 0.0, kSigmas * std::sqrt(var_a / n));
+  EXPECT_NEAR(a.var, var_a, kSigmas * var_a * std::sqrt(0.8 / n));
+}
 
 // N(x/2, 0.05 I): means, variances and one covariance of 20,000 draws against the analytic
 // values (standard errors of the analytic distribution: var/n, and 2 var^2/n for a variance).
@@ -98,9 +126,8 @@ TEST(TaskReferenceStats, GaussianLinearClosedForm) {
       EXPECT_NEAR(m.mean, 0.5 * x[d], kSigmas * std::sqrt(0.05 / n)) << "obs " << k << " dim " << d;
       EXPECT_NEAR(m.var, 0.05, kSigmas * 0.05 * std::sqrt(2.0 / n)) << "obs " << k << " dim " << d;
     }
-    const Moments c = moments(s, 10, 0, n, [&](const float* v) {
-      return (v[0] - 0.5 * x[0]) * (v[3] - 0.5 * x[3]);
-    });
+    const Moments c = moments(
+        s, 10, 0, n, [&](const float* v) { return (v[0] - 0.5 * x[0]) * (v[3] - 0.5 * x[3]); });
     EXPECT_NEAR(c.mean, 0.0, kSigmas * 0.05 / std::sqrt(double(n)));
   }
 }
@@ -123,7 +150,8 @@ TEST(TaskReferenceStats, TwoMoonsMatchesSbibmsShippedSamples) {
       {"theta0 > theta1", [](const float* v) { return v[0] > v[1] ? 1.0 : 0.0; }},
       {"theta0 + theta1 > 0", [](const float* v) { return v[0] + v[1] > 0 ? 1.0 : 0.0; }}};
   for (const auto& [what, f] : stats)
-    EXPECT_TRUE(same_mean(moments(ours, 2, 0, n, f), moments(theirs, 2, 0, shipped.size(0), f), what));
+    EXPECT_TRUE(
+        same_mean(moments(ours, 2, 0, n, f), moments(theirs, 2, 0, shipped.size(0), f), what));
 }
 
 // Prior moments from 20,000 draws: box U(l, h) has mean (l + h)/2 and variance (h - l)^2/12;
@@ -147,9 +175,11 @@ TEST(TaskPriorStats, MomentsOfEachPrior) {
         if (name == "gaussian_linear" && i == j) cov = 0.1;
         if (name == "bernoulli_glm") cov = glm_cov[static_cast<size_t>(i * dim + j)];
         const Moments mean_i = moments(s, dim, 0, n, [i](const float* v) { return double(v[i]); });
-        const Moments prod = moments(s, dim, 0, n, [i, j](const float* v) { return double(v[i]) * v[j]; });
+        const Moments prod =
+            moments(s, dim, 0, n, [i, j](const float* v) { return double(v[i]) * v[j]; });
         EXPECT_NEAR(mean_i.mean, 0.0, kSigmas * std::sqrt(mean_i.var / n)) << name << " dim " << i;
-        EXPECT_NEAR(prod.mean, cov, kSigmas * std::sqrt(prod.var / n)) << name << " " << i << "," << j;
+        EXPECT_NEAR(prod.mean, cov, kSigmas * std::sqrt(prod.var / n))
+            << name << " " << i << "," << j;
       }
     if (task->prior().bounded())
       EXPECT_EQ(sum_all(task->prior().support_mask(draws)), float(n)) << name;

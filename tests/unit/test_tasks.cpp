@@ -29,7 +29,8 @@ std::map<std::string, Tensor> fixture(const std::string& task) {
 // 1/sqrt 2): a few ulp, so 1e-6 absolute.
 TEST(TaskSimulators, TwoMoonsMatchesSbibmOnTheSameNoise) {
   auto f = fixture("two_moons");
-  const Tensor x = detail::two_moons_from_noise(f.at("exact.theta"), f.at("exact.a"), f.at("exact.r"));
+  const Tensor x =
+      detail::two_moons_from_noise(f.at("exact.theta"), f.at("exact.a"), f.at("exact.r"));
   EXPECT_TRUE(all_close(x, f.at("exact.x"), 1e-6, 1e-6));
 }
 
@@ -55,10 +56,9 @@ TEST(TaskSimulators, SlcpMatchesSbibmOnTheSameNoise) {
 TEST(TaskSimulators, BernoulliGlmMatchesSbibmsConvSummaryOnTheSameNoise) {
   auto f = fixture("bernoulli_glm");
   auto task = get_task("bernoulli_glm", kCpu);
-  const auto data =
-      load_safetensors(task_data_folder() / "sbibm_bernoulli_glm.safetensors", kCpu);
-  const Tensor x =
-      detail::bernoulli_glm_from_noise(f.at("exact.theta"), f.at("exact.u"), data.at("design_matrix"));
+  const auto data = load_safetensors(task_data_folder() / "sbibm_bernoulli_glm.safetensors", kCpu);
+  const Tensor x = detail::bernoulli_glm_from_noise(f.at("exact.theta"), f.at("exact.u"),
+                                                    data.at("design_matrix"));
   EXPECT_TRUE(all_close(x, f.at("exact.x"), 1e-4, 0));
 }
 
@@ -103,8 +103,10 @@ TEST(TaskData, ObservationsAndTrueParametersAreSbibms) {
 }
 
 TEST(TaskData, DimensionsAndNames) {
-  const std::map<std::string, std::pair<int64_t, int64_t>> dims = {
-      {"two_moons", {2, 2}}, {"gaussian_linear", {10, 10}}, {"slcp", {5, 8}}, {"bernoulli_glm", {10, 10}}};
+  const std::map<std::string, std::pair<int64_t, int64_t>> dims = {{"two_moons", {2, 2}},
+                                                                   {"gaussian_linear", {10, 10}},
+                                                                   {"slcp", {5, 8}},
+                                                                   {"bernoulli_glm", {10, 10}}};
   for (const std::string& name : task_names()) {
     auto task = get_task(name, kCpu);
     EXPECT_EQ(task->name(), name);
@@ -133,7 +135,8 @@ TEST(TaskPriors, BoxesAndGaussians) {
   EXPECT_FALSE(gl->prior().bounded());
   EXPECT_EQ(gl->prior().mean().to_vector(), std::vector<float>(10, 0.0f));
   // sqrt(0.1) in float: 1 ulp.
-  EXPECT_TRUE(all_close(gl->prior().stddev().to_vector(), std::vector<float>(10, 0.31622777f), 0, 1e-7));
+  EXPECT_TRUE(
+      all_close(gl->prior().stddev().to_vector(), std::vector<float>(10, 0.31622777f), 0, 1e-7));
 }
 
 // torch.inverse of sbibm's float32 precision matrix vs ours inverted in double: entries up to
@@ -185,7 +188,8 @@ TEST(TaskErrors, ObservationNumbersOutsideOneToTen) {
     EXPECT_TRUE(contains(error_of([&] { task->reference_posterior_samples(k, 10); }), "1 to 10"));
   }
   auto slcp = get_task("slcp", kCpu);
-  EXPECT_TRUE(contains(error_of([&] { slcp->reference_posterior_samples(1, 10001); }), "1 to 10000"));
+  EXPECT_TRUE(
+      contains(error_of([&] { slcp->reference_posterior_samples(1, 10001); }), "1 to 10000"));
   EXPECT_TRUE(contains(error_of([&] { task->reference_posterior_samples(1, 0); }), "at least 1"));
 }
 
@@ -197,9 +201,12 @@ TEST(TaskErrors, UnknownNameListsTheKnownOnes) {
 
 TEST(TaskErrors, ThetaOfTheWrongShape) {
   auto task = get_task("slcp", kCpu);
-  EXPECT_TRUE(contains(error_of([&] { task->simulate(Tensor::zeros({3, 4}, kCpu)); }),
+  EXPECT_TRUE(contains(error_of([&] {
+                         task->simulate(Tensor::zeros({3, 4}, kCpu));
+                       }),
                        "theta must be float32 (N, 5)"));
-  EXPECT_TRUE(contains(error_of([&] { task->simulate(Tensor::zeros({5}, kCpu)); }), "got float32 (5)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { task->simulate(Tensor::zeros({5}, kCpu)); }), "got float32 (5,)"));
 }
 
 TEST(TaskErrors, MissingDataFileNamesItAndTheVariable) {
