@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   const cusbi::C2stResult r = cusbi::c2st_detailed(t.at("x"), t.at("y"), options);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("cusbi c2st %lld vs %lld, %lld-D on %s: %.4f in %.1f s; epochs", 
+  std::printf("cusbi c2st %lld vs %lld, %lld-D on %s: %.4f in %.1f s; epochs",
               (long long)t.at("x").size(0), (long long)t.at("y").size(0),
               (long long)t.at("x").size(1), device.str().c_str(), r.accuracy, seconds);
   for (int64_t e : r.fold_epochs) std::printf(" %lld", (long long)e);

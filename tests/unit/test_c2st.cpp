@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
+#include "host/allocation_counter.hpp"
 #include "host/metrics/c2st_data.hpp"
+#include "host/metrics/mlp_classifier.hpp"
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -80,6 +82,24 @@ TEST(C2st, ZScoreUsesTheReferenceStatistics) {
   const double a = c2st(x, y);
   const double b = c2st(x * 1000.0f + 5000.0f, y * 1000.0f + 5000.0f);
   EXPECT_NEAR(a, b, 0.03);  // 0.03: a few of 500 test rows changing side after rounding drift
+}
+
+TEST(C2st, TrainingAllocatesNoTensorPerStepOrEpoch) {
+  // A fit sizes its buffers once: 2 and 6 epochs of 3 Adam steps (500 rows, batch 200, the last
+  // one shorter) allocate the same number of tensors.
+  const Tensor x = normal(500, 3, 0.0f, 15);
+  std::vector<float> y(500);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(i % 2);
+  const Tensor labels = Tensor::from(y, {500, 1}, Device::cpu());
+  auto allocations = [&](int64_t epochs) {
+    C2stOptions o;
+    o.max_epochs = epochs;
+    metrics::MlpClassifier classifier(3, o, Device::cpu());
+    const int64_t before = detail::allocation_count();
+    EXPECT_EQ(classifier.fit(x, labels, nullptr, 0), epochs);
+    return detail::allocation_count() - before;
+  };
+  EXPECT_EQ(allocations(2), allocations(6));
 }
 
 TEST(C2st, BadInputsThrow) {
