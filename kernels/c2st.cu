@@ -35,8 +35,8 @@ __global__ void __launch_bounds__(kLossLanes)
 }
 
 __global__ void __launch_bounds__(kLossLanes)
-    c2st_l2_penalty_kernel(const float* weights, int64_t count, float grad_coef,
-                           double loss_scale, float* grad, double* acc) {
+    c2st_l2_penalty_kernel(const float* weights, int64_t count, float grad_coef, double loss_scale,
+                           float* grad, double* acc) {
   __shared__ double shared[kLossLanes];
   double sum = 0.0;
   for (int64_t i = threadIdx.x; i < count; i += kLossLanes)

@@ -7,8 +7,8 @@
 namespace cusbi::cpu {
 
 template <typename T>
-void c2st_bce_loss(const T* logits, const T* labels, int64_t batch, T grad_scale,
-                   double loss_scale, T* grad, double* acc) {
+void c2st_bce_loss(const T* logits, const T* labels, int64_t batch, T grad_scale, double loss_scale,
+                   T* grad, double* acc) {
   double partial[kern::kLossLanes];
   for (int t = 0; t < kern::kLossLanes; ++t) {
     double sum = 0.0;
@@ -34,8 +34,8 @@ void c2st_l2_penalty(const T* weights, int64_t count, T grad_coef, double loss_s
 
 template void c2st_bce_loss<float>(const float*, const float*, int64_t, float, double, float*,
                                    double*);
-template void c2st_bce_loss<double>(const double*, const double*, int64_t, double, double,
-                                    double*, double*);
+template void c2st_bce_loss<double>(const double*, const double*, int64_t, double, double, double*,
+                                    double*);
 template void c2st_l2_penalty<float>(const float*, int64_t, float, double, float*, double*);
 template void c2st_l2_penalty<double>(const double*, int64_t, double, double, double*, double*);
 

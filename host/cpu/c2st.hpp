@@ -7,8 +7,8 @@
 namespace cusbi::cpu {
 
 template <typename T>
-void c2st_bce_loss(const T* logits, const T* labels, int64_t batch, T grad_scale,
-                   double loss_scale, T* grad, double* acc);
+void c2st_bce_loss(const T* logits, const T* labels, int64_t batch, T grad_scale, double loss_scale,
+                   T* grad, double* acc);
 template <typename T>
 void c2st_l2_penalty(const T* weights, int64_t count, T grad_coef, double loss_scale, T* grad,
                      double* acc);

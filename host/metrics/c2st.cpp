@@ -23,8 +23,7 @@ C2stResult c2st_detailed(const Tensor& X, const Tensor& Y, const C2stOptions& op
   Tensor xs = X, ys = Y;
   if (options.z_score) metrics::z_score(X, Y, xs, ys);
   const Tensor data = cat({xs, ys}, 0);
-  const Tensor labels =
-      cat({Tensor::zeros({n, 1}, device), Tensor::ones({m, 1}, device)}, 0);
+  const Tensor labels = cat({Tensor::zeros({n, 1}, device), Tensor::ones({m, 1}, device)}, 0);
 
   // KFold(shuffle=True): permute, then contiguous folds. The permutation is cusbi's Philox
   // Fisher-Yates, not numpy's, so the folds differ from sklearn's for the same seed.
@@ -57,9 +56,9 @@ C2stResult c2st_detailed(const Tensor& X, const Tensor& Y, const C2stOptions& op
     detail << "fold " << k + 1 << " accuracy " << accuracy << " after " << epochs << " epochs";
     progress.update(k + 1, detail.str());
   }
-  result.accuracy = std::accumulate(result.fold_accuracies.begin(), result.fold_accuracies.end(),
-                                    0.0) /
-                    static_cast<double>(options.folds);
+  result.accuracy =
+      std::accumulate(result.fold_accuracies.begin(), result.fold_accuracies.end(), 0.0) /
+      static_cast<double>(options.folds);
   std::ostringstream summary;
   summary << "accuracy " << result.accuracy;
   progress.finish(summary.str());

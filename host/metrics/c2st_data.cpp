@@ -28,10 +28,10 @@ void check_c2st_inputs(const Tensor& x, const Tensor& y, const C2stOptions& o) {
   CUSBI_CHECK(!o.z_score || x.size(0) >= 2,
               "c2st: z-scoring needs at least 2 rows of X to estimate its std, got "
                   << x.size(0) << "; pass more samples or set z_score = false");
-  CUSBI_CHECK(o.hidden_multiplier >= 1 && o.max_epochs >= 1 && o.batch_size >= 1 &&
-                  o.n_iter_no_change >= 0,
-              "c2st: hidden_multiplier, max_epochs and batch_size must be >= 1 and "
-              "n_iter_no_change >= 0");
+  CUSBI_CHECK(
+      o.hidden_multiplier >= 1 && o.max_epochs >= 1 && o.batch_size >= 1 && o.n_iter_no_change >= 0,
+      "c2st: hidden_multiplier, max_epochs and batch_size must be >= 1 and "
+      "n_iter_no_change >= 0");
   CUSBI_CHECK(o.learning_rate > 0.0f && std::isfinite(o.learning_rate) && o.l2 >= 0.0f &&
                   std::isfinite(o.l2) && o.tol >= 0.0f && std::isfinite(o.tol),
               "c2st: learning_rate must be > 0 and l2, tol >= 0 (all finite); got learning_rate "

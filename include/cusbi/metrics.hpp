@@ -16,9 +16,9 @@ namespace cusbi {
 // learning_rate_init=1e-3, tol=1e-4, n_iter_no_change=10, early_stopping=False) under
 // KFold(n_splits=5, shuffle=True).
 struct C2stOptions {
-  int64_t folds = 5;         // cross-validation folds, >= 2
-  bool z_score = true;       // standardise both sets with X's mean and (unbiased) std
-  uint64_t seed = 1;         // fold assignment, initial weights and per-epoch shuffles
+  int64_t folds = 5;               // cross-validation folds, >= 2
+  bool z_score = true;             // standardise both sets with X's mean and (unbiased) std
+  uint64_t seed = 1;               // fold assignment, initial weights and per-epoch shuffles
   int64_t hidden_multiplier = 10;  // hidden width = multiplier * dim, two hidden layers
   int64_t max_epochs = 10000;      // sklearn's max_iter: passes over the training folds
   int64_t batch_size = 200;        // rows per Adam step, capped at the training rows

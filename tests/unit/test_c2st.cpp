@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
+#include "host/allocation_counter.hpp"
 #include "host/metrics/c2st_data.hpp"
+#include "host/metrics/mlp_classifier.hpp"
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -46,6 +48,7 @@ TEST(C2st, SameSeedSameBitsOtherSeedOtherFolds) {
   const Tensor x = normal(200, 3, 0.0f, 5), y = normal(150, 3, 0.5f, 6);
   C2stOptions o;
   o.seed = 7;
+  o.max_epochs = 40;  // determinism needs no convergence; keeps the test fast
   const C2stResult a = c2st_detailed(x, y, o), b = c2st_detailed(x, y, o);
   EXPECT_EQ(a.accuracy, b.accuracy);
   EXPECT_EQ(a.fold_accuracies, b.fold_accuracies);
@@ -60,8 +63,7 @@ TEST(C2st, KFoldSizesAsSklearn) {
   EXPECT_EQ(metrics::kfold_sizes(10, 5), (std::vector<int64_t>{2, 2, 2, 2, 2}));
   EXPECT_EQ(metrics::kfold_sizes(13, 5), (std::vector<int64_t>{3, 3, 3, 2, 2}));
   EXPECT_EQ(metrics::kfold_sizes(7, 3), (std::vector<int64_t>{3, 2, 2}));
-  // Fold accuracies are fractions of those test sizes: 351 rows -> 71 71 70 70 69? No: 71 70 70
-  // 70 70; every accuracy times its fold size is an integer count.
+  // Fold accuracies are counts over those test sizes: accuracy times fold size is an integer.
   const std::vector<int64_t> sizes = metrics::kfold_sizes(351, 5);
   EXPECT_EQ(sizes, (std::vector<int64_t>{71, 70, 70, 70, 70}));
   const C2stResult r = c2st_detailed(normal(200, 2, 0.0f, 9), normal(151, 2, 1.0f, 10));
@@ -80,6 +82,24 @@ TEST(C2st, ZScoreUsesTheReferenceStatistics) {
   const double a = c2st(x, y);
   const double b = c2st(x * 1000.0f + 5000.0f, y * 1000.0f + 5000.0f);
   EXPECT_NEAR(a, b, 0.03);  // 0.03: a few of 500 test rows changing side after rounding drift
+}
+
+TEST(C2st, TrainingAllocatesNoTensorPerStepOrEpoch) {
+  // A fit sizes its buffers once: 2 and 6 epochs of 3 Adam steps (500 rows, batch 200, the last
+  // one shorter) allocate the same number of tensors.
+  const Tensor x = normal(500, 3, 0.0f, 15);
+  std::vector<float> y(500);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(i % 2);
+  const Tensor labels = Tensor::from(y, {500, 1}, Device::cpu());
+  auto allocations = [&](int64_t epochs) {
+    C2stOptions o;
+    o.max_epochs = epochs;
+    metrics::MlpClassifier classifier(3, o, Device::cpu());
+    const int64_t before = detail::allocation_count();
+    EXPECT_EQ(classifier.fit(x, labels, nullptr, 0), epochs);
+    return detail::allocation_count() - before;
+  };
+  EXPECT_EQ(allocations(2), allocations(6));
 }
 
 TEST(C2st, BadInputsThrow) {
