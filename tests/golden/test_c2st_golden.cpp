@@ -21,6 +21,8 @@ struct Case {
   bool discriminates;  // the sets differ: an untrained or label-swapped classifier must fail
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 // One test per case so that ctest runs them in parallel (the 10-D ones train ~7000 Adam steps).
 class C2stGolden : public ::testing::TestWithParam<Case> {};
 
