@@ -33,6 +33,13 @@ void tanh(const Tensor& a, Tensor& out);
 void log1p(const Tensor& a, Tensor& out);
 void expm1(const Tensor& a, Tensor& out);
 void floor(const Tensor& a, Tensor& out);
+// The same into a temporary view (out.slice_rows(...), buf[k]): it shares the buffer's memory.
+inline void sin(const Tensor& a, Tensor&& out) { sin(a, out); }
+inline void cos(const Tensor& a, Tensor&& out) { cos(a, out); }
+inline void tanh(const Tensor& a, Tensor&& out) { tanh(a, out); }
+inline void log1p(const Tensor& a, Tensor&& out) { log1p(a, out); }
+inline void expm1(const Tensor& a, Tensor&& out) { expm1(a, out); }
+inline void floor(const Tensor& a, Tensor&& out) { floor(a, out); }
 
 // ---- binary, broadcasting like + (see tensor.hpp) -----------------------------------------------
 // Elementwise min/max; a NaN in either operand gives NaN (torch.minimum/maximum).
@@ -70,6 +77,9 @@ Tensor where(const Tensor& mask, float a, const Tensor& b);
 // out= form: out has the broadcast shape, mask's device; out may be a or b itself (in place) when
 // it has that operand's shape.
 void where(const Tensor& mask, const Tensor& a, const Tensor& b, Tensor& out);
+inline void where(const Tensor& mask, const Tensor& a, const Tensor& b, Tensor&& out) {
+  where(mask, a, b, out);
+}
 
 // ---- slicing and columns (copies, contiguous results; negative dims count from the end) -------
 // torch.narrow: elements [start, start + length) along dim; the shape keeps dim (now `length`).

@@ -48,6 +48,10 @@ TEST(TensorOps, UnaryOutFormsWriteInPlace) {
   const std::vector<float> expected = sin(a).to_vector();
   sin(a, a);  // out may be the input itself
   EXPECT_EQ(a.to_vector(), expected);
+  Tensor buf = Tensor::zeros({2, 5, 3}, kCpu);
+  cos(a, buf[1]);  // into a view of a larger buffer
+  EXPECT_EQ(buf[1].to_vector(), cos(a).to_vector());
+  EXPECT_EQ(buf[0].to_vector(), std::vector<float>(15, 0.0f));
   Tensor wrong = Tensor::empty({3, 5}, kCpu);
   EXPECT_THROW(tanh(a, wrong), Error);
 }
