@@ -39,3 +39,6 @@
 #if __has_include("kernels/api/layer_norm.h")
 #include "kernels/api/layer_norm.h"
 #endif
+#if __has_include("kernels/api/tensor_ops.h")
+#include "kernels/api/tensor_ops.h"
+#endif

@@ -44,6 +44,17 @@ __global__ void where_kernel(const float* mask, const float* a, float b, kern::B
   }
 }
 
+// A null a (or b) stands for the scalar sa (or sb).
+__global__ void where3_kernel(const float* mask, const float* a, float sa, const float* b, float sb,
+                              kern::WherePlan plan, float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t im = 0, ia = 0, ib = 0;
+    kern::where_offsets(plan, i, im, ia, ib);
+    out[i] = kern::select_where(mask[im], a ? a[ia] : sa, b ? b[ib] : sb);
+  }
+}
+
 template <kern::BinaryOp Op, bool ScalarLeft>
 __global__ void binary_scalar_kernel(const float* a, float s, float* out, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
@@ -83,6 +94,13 @@ void elementwise_where(const float* mask, const float* a, float b, const kern::B
                        float* out, int64_t n) {
   if (n == 0) return;
   where_kernel<<<grid_for(n), kBlock, 0, stream()>>>(mask, a, b, plan, out, n);
+  CUSBI_CUDA_CHECK_LAUNCH();
+}
+
+void elementwise_where3(const float* mask, const float* a, float sa, const float* b, float sb,
+                        const kern::WherePlan& plan, float* out, int64_t n) {
+  if (n == 0) return;
+  where3_kernel<<<grid_for(n), kBlock, 0, stream()>>>(mask, a, sa, b, sb, plan, out, n);
   CUSBI_CUDA_CHECK_LAUNCH();
 }
 

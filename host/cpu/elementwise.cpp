@@ -102,6 +102,17 @@ void elementwise_where(const float* mask, const float* a, float b, const kern::B
   });
 }
 
+void elementwise_where3(const float* mask, const float* a, float sa, const float* b, float sb,
+                        const kern::WherePlan& plan, float* out, int64_t n) {
+  exec::parallel_range(n, n >= ops::kParallelMin, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t im = 0, ia = 0, ib = 0;
+      kern::where_offsets(plan, i, im, ia, ib);
+      out[i] = kern::select_where(mask[im], a ? a[ia] : sa, b ? b[ib] : sb);
+    }
+  });
+}
+
 void copy_2d(float* dst, int64_t dst_stride, const float* src, int64_t src_stride, int64_t rows,
              int64_t cols) {
   exec::parallel_range(

@@ -17,6 +17,8 @@ void elementwise_binary_scalar(kern::BinaryOp op, const float* a, float s, bool 
 void elementwise_unary(kern::UnaryOp op, const float* a, float* out, int64_t n);
 void elementwise_where(const float* mask, const float* a, float b, const kern::BroadcastPlan& plan,
                        float* out, int64_t n);
+void elementwise_where3(const float* mask, const float* a, float sa, const float* b, float sb,
+                        const kern::WherePlan& plan, float* out, int64_t n);
 void copy_2d(float* dst, int64_t dst_stride, const float* src, int64_t src_stride, int64_t rows,
              int64_t cols);
 

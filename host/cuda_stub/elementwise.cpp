@@ -20,5 +20,9 @@ void elementwise_where(const float*, const float*, float, const kern::BroadcastP
                        int64_t) {
   no_cuda();
 }
+void elementwise_where3(const float*, const float*, float, const float*, float,
+                        const kern::WherePlan&, float*, int64_t) {
+  no_cuda();
+}
 void copy_2d(float*, int64_t, const float*, int64_t, int64_t, int64_t) { no_cuda(); }
 }  // namespace cusbi::cuda

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "cusbi/tensor.hpp"
+#include "host/ops/elementwise_dispatch.hpp"
 #include "host/ops/op_checks.hpp"
 #include "kernels/cuda_api.h"
 
 namespace cusbi {
 
-namespace {
+namespace ops {
 
 using kern::BinaryOp;
 using kern::UnaryOp;
@@ -37,6 +38,8 @@ Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+namespace {
+
 // True when `s`, leading 1s dropped, is a trailing part of `out`: then element i of the output
 // reads element i % numel(s) of the operand, with no index arithmetic per dimension.
 bool is_suffix_of(const Shape& s, const Shape& out) {
@@ -45,19 +48,22 @@ bool is_suffix_of(const Shape& s, const Shape& out) {
   return len <= out.size() && std::equal(first, s.end(), out.end() - static_cast<int64_t>(len));
 }
 
-// The plan reading operands of shapes s0 and s1 for output shape `out`. Size-1 output dimensions
-// are dropped and neighbours that broadcast alike for both operands are merged (contiguous
-// memory makes a merged pair one dimension), so (N, 1) x (N, D) has rank 2 whatever its origin.
-kern::BroadcastPlan make_plan(const Shape& s0, const Shape& s1, const Shape& out, const char* op) {
+// The plan reading K operands of the given shapes for output shape `out`. Size-1 output
+// dimensions are dropped and neighbours that broadcast alike for every operand are merged
+// (contiguous memory makes a merged pair one dimension), so (N, 1) x (N, D) has rank 2 whatever
+// its origin.
+template <class Plan, size_t K>
+Plan make_plan_n(const std::array<const Shape*, K>& shapes, const Shape& out, const char* op) {
   const size_t rank = out.size();
   auto padded = [&](const Shape& s, size_t k) {
     return k + s.size() < rank ? int64_t{1} : s[k + s.size() - rank];
   };
   std::vector<int64_t> sizes;
-  std::vector<std::array<bool, 2>> bcast;  // operand k is broadcast along this dimension
+  std::vector<std::array<bool, K>> bcast;  // operand k is broadcast along this dimension
   for (size_t k = 0; k < rank; ++k) {
     if (out[k] == 1) continue;
-    const std::array<bool, 2> b = {padded(s0, k) == 1, padded(s1, k) == 1};
+    std::array<bool, K> b{};
+    for (size_t j = 0; j < K; ++j) b[j] = padded(*shapes[j], k) == 1;
     if (!sizes.empty() && bcast.back() == b) {
       sizes.back() *= out[k];
     } else {
@@ -66,20 +72,33 @@ kern::BroadcastPlan make_plan(const Shape& s0, const Shape& s1, const Shape& out
     }
   }
   CUSBI_CHECK(sizes.size() <= static_cast<size_t>(kern::kMaxBroadcastDims),
-              op << ": broadcasting " << shape_str(s0) << " with " << shape_str(s1)
+              op << ": broadcasting " << shape_str(*shapes[0]) << " with " << shape_str(*shapes[1])
                  << " alternates between broadcast and full dimensions more than "
                  << kern::kMaxBroadcastDims << " times; reshape or repeat an operand first");
-  kern::BroadcastPlan plan;
+  Plan plan;
   plan.rank = static_cast<int>(sizes.size());
-  int64_t step[2] = {1, 1};
+  std::array<int64_t, K> step{};
+  step.fill(1);
   for (int d = plan.rank - 1; d >= 0; --d) {
-    plan.size[d] = sizes[static_cast<size_t>(d)];
-    for (int k = 0; k < 2; ++k) {
-      plan.stride[k][d] = bcast[static_cast<size_t>(d)][static_cast<size_t>(k)] ? 0 : step[k];
-      if (!bcast[static_cast<size_t>(d)][static_cast<size_t>(k)]) step[k] *= plan.size[d];
+    const auto ud = static_cast<size_t>(d);
+    plan.size[d] = sizes[ud];
+    for (size_t k = 0; k < K; ++k) {
+      plan.stride[k][d] = bcast[ud][k] ? 0 : step[k];
+      if (!bcast[ud][k]) step[k] *= plan.size[d];
     }
   }
   return plan;
+}
+
+}  // namespace
+
+kern::BroadcastPlan make_plan(const Shape& s0, const Shape& s1, const Shape& out, const char* op) {
+  return make_plan_n<kern::BroadcastPlan, 2>({&s0, &s1}, out, op);
+}
+
+kern::WherePlan make_where_plan(const Shape& mask, const Shape& a, const Shape& b, const Shape& out,
+                                const char* op) {
+  return make_plan_n<kern::WherePlan, 3>({&mask, &a, &b}, out, op);
 }
 
 void check_binary_out(const Tensor& a, const Tensor& b, const Tensor& out, const char* op) {
@@ -157,7 +176,17 @@ void binary_out(const Tensor& a, const Tensor& b, BinaryOp op, Tensor& out, cons
   binary_into(a, b, op, out, name);
 }
 
-}  // namespace
+}  // namespace ops
+
+using kern::BinaryOp;
+using kern::UnaryOp;
+using ops::binary;
+using ops::binary_out;
+using ops::binary_scalar;
+using ops::broadcast_shape;
+using ops::make_plan;
+using ops::unary;
+using ops::unary_out;
 
 Tensor operator+(const Tensor& a, const Tensor& b) {
   return binary(a, b, BinaryOp::Add, "operator+");

@@ -74,7 +74,8 @@ void where(const Tensor& mask, const Tensor& a, const Tensor& b, Tensor& out);
 // ---- slicing and columns (copies, contiguous results; negative dims count from the end) -------
 // torch.narrow: elements [start, start + length) along dim; the shape keeps dim (now `length`).
 Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length);
-// torch.select: index along dim, that dimension removed: select(x, 1, j) is x[:, j], (N, D) -> (N,).
+// torch.select: index along dim, that dimension removed: select(x, 1, j) is x[:, j], (N, D) ->
+// (N,).
 Tensor select(const Tensor& a, int64_t dim, int64_t index);
 // a[:, columns] for a 2-D (N, D): (N, columns.size()); repeats allowed, each in [0, D).
 Tensor take_columns(const Tensor& a, const std::vector<int64_t>& columns);

@@ -7,8 +7,24 @@
 
 namespace cusbi::kern {
 
-enum class BinaryOp { Add, Sub, Mul, Div };
-enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Square, Sigmoid, Relu };
+// Pow..Ne serve tensor_ops.hpp: Min/Max propagate NaN; comparisons give 1.0 or 0.0.
+enum class BinaryOp { Add, Sub, Mul, Div, Pow, Min, Max, Lt, Le, Gt, Ge, Eq, Ne };
+enum class UnaryOp {
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Abs,
+  Square,
+  Sigmoid,
+  Relu,
+  Sin,
+  Cos,
+  Tanh,
+  Log1p,
+  Expm1,
+  Floor
+};
 
 // Dimensions a general broadcast may have after adjacent dimensions that broadcast alike are
 // merged ((N, 1) x (N, D) needs 2; 6 covers any pattern of 3-D or 4-D operands).
@@ -20,6 +36,13 @@ struct BroadcastPlan {
   int rank = 0;
   int64_t size[kMaxBroadcastDims] = {};
   int64_t stride[2][kMaxBroadcastDims] = {};
+};
+
+// The same for the three operands of where (0 = mask, 1 = a, 2 = b).
+struct WherePlan {
+  int rank = 0;
+  int64_t size[kMaxBroadcastDims] = {};
+  int64_t stride[3][kMaxBroadcastDims] = {};
 };
 
 }  // namespace cusbi::kern
@@ -40,6 +63,10 @@ void elementwise_unary(kern::UnaryOp op, const float* a, float* out, int64_t n);
 // out[i] = mask[im] != 0 ? a[ia] : b, with im, ia from the plan (operand 0 = mask, 1 = a).
 void elementwise_where(const float* mask, const float* a, float b, const kern::BroadcastPlan& plan,
                        float* out, int64_t n);
+// out[i] = mask[im] != 0 ? A : B with offsets from the plan; A is a[ia], or sa when a is null,
+// and B is b[ib], or sb when b is null.
+void elementwise_where3(const float* mask, const float* a, float sa, const float* b, float sb,
+                        const kern::WherePlan& plan, float* out, int64_t n);
 
 // rows x cols floats from src (row pitch src_stride) to dst (row pitch dst_stride), in floats.
 void copy_2d(float* dst, int64_t dst_stride, const float* src, int64_t src_stride, int64_t rows,
