@@ -16,8 +16,8 @@ struct CellSpec {
   std::string task;
   std::string algorithm;
   int64_t num_simulations = 1000;
-  std::vector<int> observations;   // sbibm's numbering, 1..10
-  int64_t num_samples = 10000;     // posterior samples and reference samples per observation
+  std::vector<int> observations;  // sbibm's numbering, 1..10
+  int64_t num_samples = 10000;    // posterior samples and reference samples per observation
   bool train_per_observation = false;
   uint64_t seed = 1;
   bool show_progress = true;

@@ -54,8 +54,7 @@ std::vector<std::string> split(const std::string& text) {
 int64_t parse_int(const std::string& text, const std::string& what) {
   char* end = nullptr;
   const long long value = std::strtoll(text.c_str(), &end, 10);
-  CUSBI_CHECK(end && *end == '\0' && !text.empty(),
-              what << " '" << text << "' is not an integer");
+  CUSBI_CHECK(end && *end == '\0' && !text.empty(), what << " '" << text << "' is not an integer");
   return value;
 }
 
@@ -94,21 +93,33 @@ Options parse(int argc, char** argv) {
       CUSBI_CHECK(i + 1 < argc, arg << " needs a value");
       return argv[++i];
     };
-    if (arg == "--tasks") options.tasks = split(value());
-    else if (arg == "--algorithms") options.algorithms = split(value());
+    if (arg == "--tasks")
+      options.tasks = split(value());
+    else if (arg == "--algorithms")
+      options.algorithms = split(value());
     else if (arg == "--budgets") {
       options.budgets.clear();
       for (const auto& b : split(value())) options.budgets.push_back(parse_int(b, "--budgets"));
-    } else if (arg == "--observations") options.observations = parse_observations(value());
-    else if (arg == "--samples") options.samples = parse_int(value(), "--samples");
-    else if (arg == "--device") options.device = value();
-    else if (arg == "--seed") options.seed = static_cast<uint64_t>(parse_int(value(), "--seed"));
-    else if (arg == "--out") options.out = value();
-    else if (arg == "--train-per-observation") options.train_per_observation = true;
-    else if (arg == "--no-progress") options.progress = false;
-    else if (arg == "--quick") options.quick = true;
-    else CUSBI_FAIL("unknown argument '" << arg << "'; see the comment at the top of "
-                    "bench/validation/cusbi_validate.cpp for the options");
+    } else if (arg == "--observations")
+      options.observations = parse_observations(value());
+    else if (arg == "--samples")
+      options.samples = parse_int(value(), "--samples");
+    else if (arg == "--device")
+      options.device = value();
+    else if (arg == "--seed")
+      options.seed = static_cast<uint64_t>(parse_int(value(), "--seed"));
+    else if (arg == "--out")
+      options.out = value();
+    else if (arg == "--train-per-observation")
+      options.train_per_observation = true;
+    else if (arg == "--no-progress")
+      options.progress = false;
+    else if (arg == "--quick")
+      options.quick = true;
+    else
+      CUSBI_FAIL("unknown argument '" << arg
+                                      << "'; see the comment at the top of "
+                                         "bench/validation/cusbi_validate.cpp for the options");
   }
   if (options.quick) apply_quick(options);
   for (const auto& a : options.algorithms)
@@ -161,15 +172,16 @@ int run(int argc, char** argv) {
         cells.push_back(cusbi_validation::run_cell(spec, *task, device));
         const CellResult& cell = cells.back();
         const auto published = cusbi_validation::published_cell(task_name, algorithm, budget);
-        std::printf("%-16s %s %7lld sims: C2ST %.3f +- %.3f (sbibm %s), %.1f s per run, %.1f s "
-                    "in all\n",
-                    task_name.c_str(), algorithm.c_str(), static_cast<long long>(budget),
-                    cell.c2st_mean(), cell.c2st_sd(),
-                    published ? (std::to_string(published->c2st_mean).substr(0, 5) + " +- " +
-                                 std::to_string(published->c2st_sd).substr(0, 5))
-                                    .c_str()
-                              : "n/a",
-                    cell.seconds_per_run(), cell.total_seconds());
+        std::printf(
+            "%-16s %s %7lld sims: C2ST %.3f +- %.3f (sbibm %s), %.1f s per run, %.1f s "
+            "in all\n",
+            task_name.c_str(), algorithm.c_str(), static_cast<long long>(budget), cell.c2st_mean(),
+            cell.c2st_sd(),
+            published ? (std::to_string(published->c2st_mean).substr(0, 5) + " +- " +
+                         std::to_string(published->c2st_sd).substr(0, 5))
+                            .c_str()
+                      : "n/a",
+            cell.seconds_per_run(), cell.total_seconds());
         std::fflush(stdout);
         if (options.quick && published) {
           const double threshold = published->c2st_mean + 3.0 * published->c2st_sd;

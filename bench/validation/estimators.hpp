@@ -22,8 +22,7 @@ struct EstimatorRun {
 // training_batch_size = min(10,000, number of simulations).
 EstimatorRun train_estimator(const std::string& algorithm, const cusbi::Distribution& prior,
                              const cusbi::Tensor& theta, const cusbi::Tensor& x,
-                             cusbi::Device device, cusbi::Generator& generator,
-                             bool show_progress);
+                             cusbi::Device device, cusbi::Generator& generator, bool show_progress);
 
 bool known_algorithm(const std::string& algorithm);
 

@@ -73,13 +73,13 @@ std::string csv_rows(const std::vector<CellResult>& cells) {
     const auto published =
         published_cell(cell.spec.task, cell.spec.algorithm, cell.spec.num_simulations);
     for (const auto& o : cell.observations) {
-      out << cell.spec.task << ',' << cell.spec.algorithm << ',' << cell.spec.num_simulations
-          << ',' << o.num_observation << ',' << cell.device << ',' << fixed(o.c2st, 4) << ','
+      out << cell.spec.task << ',' << cell.spec.algorithm << ',' << cell.spec.num_simulations << ','
+          << o.num_observation << ',' << cell.device << ',' << fixed(o.c2st, 4) << ','
           << (published ? fixed(published->c2st_mean, 3) : "") << ','
           << (published ? fixed(published->c2st_sd, 3) : "") << ','
           << fixed(cell.simulate_seconds, 3) << ',' << fixed(cell.train_seconds, 3) << ','
-          << cell.trainings << ',' << fixed(o.sample_seconds, 3) << ','
-          << fixed(o.c2st_seconds, 3) << ',' << cell.spec.seed << '\n';
+          << cell.trainings << ',' << fixed(o.sample_seconds, 3) << ',' << fixed(o.c2st_seconds, 3)
+          << ',' << cell.spec.seed << '\n';
     }
   }
   return out.str();
