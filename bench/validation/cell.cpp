@@ -2,24 +2,14 @@
 // and after (cusbi's calls already return finished work; the syncs make that explicit).
 #include "cell.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <numeric>
 
+#include "bench/e2e/e2e_support.hpp"
 #include "estimators.hpp"
 
 namespace cusbi_validation {
 namespace {
-
-template <class F>
-double timed(cusbi::Device device, F&& f) {
-  using Clock = std::chrono::steady_clock;
-  cusbi::synchronize(device);
-  const auto start = Clock::now();
-  f();
-  cusbi::synchronize(device);
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Observations xs (B, C) of the task, in the order of `observations`.
 cusbi::Tensor stacked_observations(const cusbi::tasks::Task& task,
@@ -88,12 +78,12 @@ CellResult run_cell(const CellSpec& spec, const cusbi::tasks::Task& task, cusbi:
 
   for (const auto& group : groups) {
     cusbi::Tensor theta, x;
-    result.simulate_seconds += timed(device, [&] {
+    result.simulate_seconds += cusbi_e2e::timed(device, [&] {
       theta = task.prior().sample({spec.num_simulations}, &generator);
       x = task.simulate(theta, &generator);
     });
     EstimatorRun run;
-    result.train_seconds += timed(device, [&] {
+    result.train_seconds += cusbi_e2e::timed(device, [&] {
       run = train_estimator(spec.algorithm, task.prior(), theta, x, device, generator,
                             spec.show_progress);
     });
@@ -103,7 +93,7 @@ CellResult run_cell(const CellSpec& spec, const cusbi::tasks::Task& task, cusbi:
     const cusbi::Tensor xs = stacked_observations(task, group).to(device);
     cusbi::Tensor samples;
     const double sample_seconds =
-        timed(device, [&] { samples = run.sample(xs, spec.num_samples); });
+        cusbi_e2e::timed(device, [&] { samples = run.sample(xs, spec.num_samples); });
     for (size_t b = 0; b < group.size(); ++b) {
       ObservationResult o;
       o.num_observation = group[b];
@@ -111,7 +101,8 @@ CellResult run_cell(const CellSpec& spec, const cusbi::tasks::Task& task, cusbi:
       const cusbi::Tensor reference =
           task.reference_posterior_samples(group[b], spec.num_samples, &generator).to(device);
       const cusbi::Tensor mine = observation_samples(samples, static_cast<int64_t>(b));
-      o.c2st_seconds = timed(device, [&] { o.c2st = cusbi::c2st(reference, mine, c2st_options); });
+      o.c2st_seconds =
+          cusbi_e2e::timed(device, [&] { o.c2st = cusbi::c2st(reference, mine, c2st_options); });
       result.observations.push_back(o);
     }
   }

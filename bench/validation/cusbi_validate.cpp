@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/e2e/e2e_support.hpp"
 #include "cell.hpp"
 #include "published.hpp"
 #include "report.hpp"
@@ -132,16 +133,7 @@ Options parse(int argc, char** argv) {
 }
 
 cusbi::Device pick_device(const std::string& name) {
-  if (name == "best") return cusbi::Device::best();
-  cusbi::Device device = cusbi::Device::cpu();
-  if (name == "cuda")
-    device = cusbi::Device::cuda(0);
-  else if (name.rfind("cuda:", 0) == 0)
-    device = cusbi::Device::cuda(std::atoi(name.c_str() + 5));
-  else
-    CUSBI_CHECK(name == "cpu", "--device '" << name << "': use best, cpu, cuda or cuda:N");
-  cusbi::check_device_usable(device);
-  return device;
+  return name == "best" ? cusbi::Device::best() : cusbi_e2e::usable_device(name);
 }
 
 std::string machine(cusbi::Device device) {
