@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building cusbi needs on a fresh Debian 12 machine: CMake, Ninja, g++, Eigen,
-# nlohmann-json, GoogleTest/GoogleMock, Google Benchmark, and cairo with pkg-config (pairplot's
-# SVG/PNG output). Idempotent: packages already installed are skipped, and apt is not touched at
+# nlohmann-json, GoogleTest/GoogleMock, Google Benchmark, cairo with pkg-config (pairplot's
+# SVG/PNG output), and clang with its runtimes (libFuzzer and the sanitizers: libclang-rt-dev,
+# which --no-install-recommends would leave out; LLVM's OpenMP: libomp-dev) for CI's
+# sanitizer + fuzzing build. Idempotent: packages already installed are skipped, and apt is not touched at
 # all when nothing is missing.
 # The CUDA toolkit is optional and never installed here: the build enables CUDA when nvcc is found.
 set -euo pipefail
 
 packages=(cmake ninja-build g++ libeigen3-dev nlohmann-json3-dev libgtest-dev googletest
-          libgmock-dev libbenchmark-dev pkg-config libcairo2-dev)
+          libgmock-dev libbenchmark-dev pkg-config libcairo2-dev clang libclang-rt-dev libomp-dev)
 
 missing=()
 for package in "${packages[@]}"; do

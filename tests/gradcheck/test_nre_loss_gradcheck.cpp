@@ -49,7 +49,7 @@ TEST(NreLossGradcheck, NreB) {
     double l;
     cpu::nre_b_loss(f.data(), b, k, &l, grad.data());
     check(
-        [&](const std::vector<double>& z) {
+        [&, b = b, k = k](const std::vector<double>& z) {
           double v;
           cpu::nre_b_loss(z.data(), b, k, &v, scratch.data());
           return v;
@@ -86,14 +86,14 @@ TEST(NreLossGradcheck, NreC) {
     double l;
     cpu::nre_c_loss(g.data(), h.data(), b, k, gamma, &l, grad_g.data(), grad_h.data());
     check(
-        [&](const std::vector<double>& z) {
+        [&, k = k, gamma = gamma](const std::vector<double>& z) {
           double v;
           cpu::nre_c_loss(z.data(), h.data(), b, k, gamma, &v, sg.data(), sh.data());
           return v;
         },
         g, grad_g);
     check(
-        [&](const std::vector<double>& z) {
+        [&, k = k, gamma = gamma](const std::vector<double>& z) {
           double v;
           cpu::nre_c_loss(g.data(), z.data(), b, k, gamma, &v, sg.data(), sh.data());
           return v;

@@ -61,14 +61,14 @@ TEST(OpsParity, UnaryOps) {
   for (int64_t n : kSizes) {
     const Tensor x = random_tensor({n}, -9.0f, 9.0f, 3), p = random_tensor({n}, 1e-3f, 60.0f, 4);
     for (const auto& [f, rtol] : ops)
-      EXPECT_TRUE(parity([f](auto& t) { return f(t[0]); }, {x}, 0, rtol)) << n;
+      EXPECT_TRUE(parity([f = f](auto& t) { return f(t[0]); }, {x}, 0, rtol)) << n;
     EXPECT_TRUE(parity([](auto& t) { return log(t[0]); }, {p}, 0, 1e-6)) << n;
     EXPECT_TRUE(parity([](auto& t) { return sqrt(t[0]); }, {p}, 0, 0)) << n;
   }
   const Tensor special =
       Tensor::from({0.0f, -1.0f, 100.0f, -100.0f, kInf, -kInf}, {6}, Device::cpu());
   for (const auto& [f, rtol] : ops)
-    EXPECT_TRUE(parity([f](auto& t) { return f(t[0]); }, {special}, 0, 1e-6));
+    EXPECT_TRUE(parity([f = f](auto& t) { return f(t[0]); }, {special}, 0, 1e-6));
   EXPECT_TRUE(parity([](auto& t) { return log(t[0]); }, {special}, 0, 1e-6));
 }
 
@@ -86,7 +86,8 @@ TEST(OpsParity, ReductionsOverDims) {
     for (const auto& [shape, dim] : cases) {
       const Tensor a = random_tensor(shape, -20.0f, 20.0f, 5);
       for (size_t k = 0; k < ops.size(); ++k)
-        EXPECT_TRUE(parity([&, k](auto& t) { return ops[k](t[0], dim); }, {a}, 1e-30, 2.5e-7))
+        EXPECT_TRUE(
+            parity([&, k, dim = dim](auto& t) { return ops[k](t[0], dim); }, {a}, 1e-30, 2.5e-7))
             << "op " << k << ", shape " << shape_str(shape) << ", dim " << dim;
     }
   }

@@ -362,9 +362,12 @@ TEST(Distribution, OutFormsEqualTheAllocatingFormsAndAllocateNothing) {
     EXPECT_TRUE(all_close(lp, prior->log_prob(theta), 0, 0));  // NaN == NaN, inf == inf
     EXPECT_EQ(mask.to_vector(), prior->support_mask(theta).to_vector());
     Tensor wrong = Tensor::empty({7}, kCpu);
-    EXPECT_TRUE(contains(error_of([&] { prior->log_prob(theta, wrong); }), "out has shape (7,)"));
     EXPECT_TRUE(
-        contains(error_of([&] { prior->log_prob_gradient(theta, wrong); }), "grad has shape (7,)"));
+        contains(error_of([&, &prior = prior, &theta = theta] { prior->log_prob(theta, wrong); }),
+                 "out has shape (7,)"));
+    EXPECT_TRUE(contains(
+        error_of([&, &prior = prior, &theta = theta] { prior->log_prob_gradient(theta, wrong); }),
+        "grad has shape (7,)"));
   }
 }
 
@@ -438,7 +441,7 @@ TEST(ThetaTransform, OutFormsEqualTheAllocatingForms) {
     Tensor a = Tensor::empty({5, 2}, kCpu), b = Tensor::empty({5, 2}, kCpu);
     Tensor c = Tensor::empty({5, 2}, kCpu), ld = Tensor::empty({5}, kCpu);
     Tensor ldg = Tensor::empty({5, 2}, kCpu);
-    auto all = [&] {
+    auto all = [&, &tf = tf] {
       tf.inverse(z, a);
       tf.forward(a, b);
       tf.inverse_derivative(z, c);
@@ -462,7 +465,7 @@ TEST(ThetaTransform, OutFormsEqualTheAllocatingForms) {
     tf.inverse(in_place, in_place);
     EXPECT_EQ(in_place.to_vector(), a.to_vector());
     Tensor wrong = Tensor::empty({5}, kCpu);
-    EXPECT_TRUE(contains(error_of([&] { tf.inverse(z, wrong); }), "out has shape (5,)"));
+    EXPECT_TRUE(contains(error_of([&, &tf = tf] { tf.inverse(z, wrong); }), "out has shape (5,)"));
   }
 }
 

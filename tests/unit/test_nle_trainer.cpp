@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
@@ -204,7 +205,8 @@ TEST(NleTrainer, ResumeContinuesTheSameTraining) {
 }
 
 TEST(NleTrainer, SameSeedGivesTheSameSummary) {
-  auto [theta, x] = linear_gaussian(120, 10);
+  Tensor theta, x;
+  std::tie(theta, x) = linear_gaussian(120, 10);
   auto run = [&](uint64_t seed) {
     NLE nle(BoxUniform(-2.0f, 2.0f, 2, kCpu), kSmall, kCpu);
     nle.append_simulations(theta, x);
@@ -241,7 +243,8 @@ TEST(NleTrainer, SummaryAndRoundText) {
 
 TEST(NleTrainer, ErrorsSayWhatToDo) {
   BoxUniform prior(-2.0f, 2.0f, 2, kCpu);
-  auto [theta, x] = linear_gaussian(30, 15);
+  Tensor theta, x;
+  std::tie(theta, x) = linear_gaussian(30, 15);
   NLE nle(prior, kSmall, kCpu);
   EXPECT_TRUE(contains(error_of([&] { nle.train(quiet({})); }), "NLE.train"));
   EXPECT_TRUE(contains(error_of([&] { nle.train(quiet({})); }), "call append_simulations"));

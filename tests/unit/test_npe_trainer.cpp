@@ -8,6 +8,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
@@ -147,7 +148,8 @@ TEST(NpeTrainer, ResumeKeepsSplitAndCountsEpochsOn) {
 }
 
 TEST(NpeTrainer, SameSeedGivesTheSameTraining) {
-  auto [theta, x] = gaussian_data(120, 10);
+  Tensor theta, x;
+  std::tie(theta, x) = gaussian_data(120, 10);
   auto run = [&](uint64_t seed) {
     NPE npe(BoxUniform(-2.0f, 2.0f, 2, kCpu), kSmall, kCpu);
     npe.append_simulations(theta, x);
@@ -285,7 +287,8 @@ TEST(NpeTrainer, KeptInvalidRowsMakeTrainFailClearly) {
 
 TEST(NpeTrainer, ErrorsSayWhatToDo) {
   BoxUniform prior(-2.0f, 2.0f, 2, kCpu);
-  auto [theta, x] = gaussian_data(30, 16);
+  Tensor theta, x;
+  std::tie(theta, x) = gaussian_data(30, 16);
   NPE npe(prior, kSmall, kCpu);
   EXPECT_TRUE(contains(error_of([&] { npe.train(); }), "call append_simulations"));
   EXPECT_TRUE(contains(error_of([&] { npe.density_estimator(); }), "train() first"));

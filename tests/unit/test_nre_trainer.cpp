@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
@@ -64,7 +65,8 @@ TEST(NreTrainer, ClampsNumAtomsToTheBatchesAsSbi) {
 
 TEST(NreTrainer, InvalidRowsRaiseUnlessExcluded) {
   BoxUniform prior(-3.0f, 3.0f, 2, kCpu);
-  auto [theta, x] = simulations(20, 3);
+  Tensor theta, x;
+  std::tie(theta, x) = simulations(20, 3);
   std::vector<float> xv = x.to_vector();
   xv[3] = NAN;
   const Tensor bad = Tensor::from(xv, x.shape(), kCpu);
@@ -77,7 +79,8 @@ TEST(NreTrainer, InvalidRowsRaiseUnlessExcluded) {
 
 TEST(NreTrainer, EveryVariantLearnsAndIsDeterministic) {
   BoxUniform prior(-3.0f, 3.0f, 2, kCpu);
-  auto [theta, x] = simulations(400, 4);
+  Tensor theta, x;
+  std::tie(theta, x) = simulations(400, 4);
   for (const NreVariant variant : {NreVariant::A, NreVariant::B, NreVariant::C, NreVariant::BNRE}) {
     auto run = [&](uint64_t seed) {
       Generator g(seed);

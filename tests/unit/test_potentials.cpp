@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -103,7 +104,7 @@ TEST(PosteriorPotential, ASecondCallAtTheSameBatchAllocatesNothing) {
   const Tensor theta = box_theta(), z = transform.forward(theta.slice_rows(0, 4));
   Tensor out = Tensor::empty({6}, kCpu), grad = Tensor::empty({6, 2}, kCpu);
   Tensor out_z = Tensor::empty({4}, kCpu), grad_z = Tensor::empty({4, 2}, kCpu);
-  auto all_calls = [&] {
+  auto all_calls = [&, &potential = potential] {
     potential->evaluate(theta, out);
     potential->evaluate_with_gradient(theta, out, grad);
     transformed.evaluate(z, out_z);
@@ -335,7 +336,9 @@ TEST(Potentials, BuildersTakingAFlowByValueKeepTheirOwnCopy) {
 TEST(Potentials, ErrorsNameTheProblem) {
   auto flow = gaussian_flow(2, 3, 0.2f, 0.9f);
   const BoxUniform prior(-2.0f, 2.0f, 2, kCpu);
-  auto [potential, transform] = posterior_estimator_based_potential(flow, prior, Tensor());
+  std::shared_ptr<Potential> potential;
+  ThetaTransform transform;
+  std::tie(potential, transform) = posterior_estimator_based_potential(flow, prior, Tensor());
   Tensor out = Tensor::empty({6}, kCpu);
   EXPECT_TRUE(contains(error_of([&] { potential->evaluate(box_theta(), out); }), "set_x"));
   EXPECT_TRUE(contains(error_of([&] { potential->set_x(Tensor::zeros({2}, kCpu)); }),
@@ -370,7 +373,7 @@ TEST(Potentials, ErrorsNameTheProblem) {
                        "the prior has 3 dimensions"));
   auto [likelihood, tf] =
       likelihood_estimator_based_potential(gaussian_flow(3, 2, 0.0f, 1.0f), prior, Tensor());
-  EXPECT_TRUE(contains(error_of([&] {
+  EXPECT_TRUE(contains(error_of([&, &likelihood = likelihood] {
                          likelihood->set_x(Tensor::zeros({4, 2}, kCpu));
                        }),
                        "x_o has shape (4, 2)"));
