@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <utility>
 
 #include "cusbi/error.hpp"
 #include "host/allocation_counter.hpp"
@@ -41,7 +42,13 @@ Storage::Storage(int64_t bytes, Device device) : bytes_(bytes), device_(device) 
   }
 }
 
+Storage::Storage(void* data, int64_t bytes, Device device, std::shared_ptr<void> owner)
+    : data_(data), bytes_(bytes), device_(device), owner_(std::move(owner)) {
+  CUSBI_CHECK(owner_ != nullptr, "external memory needs an owner that keeps it alive");
+}
+
 Storage::~Storage() {
+  if (owner_) return;  // external memory: releasing owner_ lets its owner free it
   if (device_.is_cpu())
     std::free(data_);
   else
@@ -122,6 +129,24 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   check_shape(shape);
   Tensor t;
   t.storage_ = std::make_shared<detail::Storage>(shape_numel(shape) * dtype_size(dtype), device);
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  return t;
+}
+
+Tensor Tensor::from_external(void* data, const Shape& shape, DType dtype, Device device,
+                             std::shared_ptr<void> owner) {
+  check_shape(shape);
+  check_device_usable(device);
+  CUSBI_CHECK(data != nullptr || shape_numel(shape) == 0,
+              "cannot view external memory at a null pointer; pass the array's data pointer");
+  CUSBI_CHECK(
+      reinterpret_cast<std::uintptr_t>(data) % static_cast<std::uintptr_t>(dtype_size(dtype)) == 0,
+      "external " << dtype_name(dtype) << " memory at " << data << " is not aligned to "
+                  << dtype_size(dtype) << " bytes; copy it into an aligned array first");
+  Tensor t;
+  t.storage_ = std::make_shared<detail::Storage>(data, shape_numel(shape) * dtype_size(dtype),
+                                                 device, std::move(owner));
   t.shape_ = shape;
   t.dtype_ = dtype;
   return t;

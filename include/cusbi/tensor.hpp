@@ -50,6 +50,9 @@ namespace detail {
 class Storage {
  public:
   Storage(int64_t bytes, Device device);
+  // Memory owned elsewhere (a NumPy array, a PyTorch tensor): not freed here; `owner` is held
+  // until the last tensor viewing this storage is gone.
+  Storage(void* data, int64_t bytes, Device device, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -61,6 +64,7 @@ class Storage {
   void* data_ = nullptr;
   int64_t bytes_ = 0;
   Device device_;
+  std::shared_ptr<void> owner_;  // set for external memory
 };
 }  // namespace detail
 
@@ -87,6 +91,13 @@ class Tensor {
                     device);
   }
   static Tensor scalar(float value, Device device = Device::best());  // shape ()
+  // Zero-copy view of memory that someone else owns (how the Python package hands NumPy arrays
+  // and PyTorch tensors to cusbi). `data` holds numel(shape) contiguous row-major elements of
+  // `dtype` on `device`, aligned to the element size; it must stay valid while `owner` lives,
+  // and every tensor viewing it (copies, reshapes, slices) keeps `owner` alive. Writes through
+  // the tensor are visible to the owner. Throws cusbi::Error for a null or misaligned pointer.
+  static Tensor from_external(void* data, const Shape& shape, DType dtype, Device device,
+                              std::shared_ptr<void> owner);
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }

@@ -1,6 +1,9 @@
 // Tensor core on the CPU: creation, views that share memory (reshape, slice_rows, operator[]),
 // in-place copy/fill, clone/to, item, and the error messages of misuse. Values are exact here
 // (only copies, no arithmetic), so comparisons are exact.
+#include <memory>
+#include <vector>
+
 #include "support/test_support.hpp"
 
 namespace cusbi {
@@ -158,6 +161,40 @@ TEST(Tensor, CpuStorageIsCacheLineAligned) {
     const Tensor t = Tensor::empty({n}, kCpu);
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.data()) % 64, 0u) << n;
   }
+}
+
+// Zero-copy views of foreign memory (the Python package's NumPy/PyTorch inputs): the tensor
+// reads and writes the owner's memory and keeps the owner alive until its last view is gone.
+TEST(Tensor, FromExternalViewsForeignMemoryAndKeepsItsOwnerAlive) {
+  auto owner = std::make_shared<std::vector<float>>(std::vector<float>{1, 2, 3, 4, 5, 6});
+  std::weak_ptr<std::vector<float>> watch = owner;
+  float* data = owner->data();
+  Tensor view;
+  {
+    Tensor t = Tensor::from_external(data, {2, 3}, DType::Float32, Device::cpu(), owner);
+    owner.reset();
+    EXPECT_EQ(t.data(), data);
+    EXPECT_EQ(t.to_vector(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+    view = t.slice_rows(1, 2);
+  }
+  ASSERT_FALSE(watch.expired());  // the slice still holds the owner
+  view.fill_(7.0f);
+  EXPECT_EQ(watch.lock()->at(3), 7.0f);  // writes land in the owner's memory
+  EXPECT_EQ(watch.lock()->at(0), 1.0f);
+  view = Tensor();
+  EXPECT_TRUE(watch.expired());
+}
+
+TEST(Tensor, FromExternalRejectsNullMisalignedAndOwnerless) {
+  auto owner = std::make_shared<std::vector<double>>(4, 0.0);
+  char* bytes = reinterpret_cast<char*>(owner->data());
+  EXPECT_THROW(Tensor::from_external(bytes + 2, {2}, DType::Float32, Device::cpu(), owner), Error);
+  EXPECT_THROW(Tensor::from_external(nullptr, {2}, DType::Float32, Device::cpu(), owner), Error);
+  EXPECT_THROW(Tensor::from_external(owner->data(), {2}, DType::Float64, Device::cpu(), nullptr),
+               Error);
+  // An empty array may have no data pointer at all (NumPy, PyTorch).
+  EXPECT_EQ(Tensor::from_external(nullptr, {0, 3}, DType::Float32, Device::cpu(), owner).numel(),
+            0);
 }
 
 }  // namespace
