@@ -101,8 +101,15 @@ std::shared_ptr<nb::object> hold(nb::object object) {
 Tensor to_tensor(nb::handle array, const char* what, std::optional<Device> device) {
   CUSBI_CHECK(array.is_valid() && !array.is_none(),
               what << " is None; pass a torch.Tensor or a NumPy array");
-  nb::object prepared =
-      is_torch_tensor(array) ? torch_float32_contiguous(array) : numpy_float32_contiguous(array);
+  nb::object prepared;
+  try {
+    prepared =
+        is_torch_tensor(array) ? torch_float32_contiguous(array) : numpy_float32_contiguous(array);
+  } catch (const nb::python_error& e) {
+    CUSBI_FAIL(what << " of type " << nb::cast<std::string>(nb::str(array.type()))
+                    << " cannot be read as float32 numbers (" << e.what()
+                    << "); pass a torch.Tensor or a NumPy array");
+  }
   nb::ndarray<> view;
   try {
     view = nb::cast<nb::ndarray<>>(prepared);
