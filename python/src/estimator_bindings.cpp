@@ -45,6 +45,12 @@ Tensor in_place_tensor(nb::handle array, const char* what) {
   return t;
 }
 
+// A flat buffer of the model as an array sharing its memory: the default kind on the CPU, a
+// torch tensor on a GPU (a NumPy array there would be a host copy that Adam updates in vain).
+nb::object view_of(const Tensor& buffer) {
+  return to_array(buffer, buffer.device().is_cuda() ? ArrayKind::Torch : default_array_kind());
+}
+
 Flow build(nb::handle batch_x, nb::handle batch_y, nb::handle z_score_x, nb::handle z_score_y,
            int64_t hidden_features, int64_t num_transforms, int64_t num_bins,
            nb::handle embedding_net, float tail_bound, int64_t hidden_layers_spline_context,
@@ -162,11 +168,10 @@ void bind_estimators(nb::module_& m) {
       .def("sample", &sample, nb::arg("sample_shape"), nb::arg("condition"),
            "condition (B, C) -> samples (*sample_shape, B, D) from the default generator.")
       .def(
-          "parameters",
-          [](const Flow& f) { return to_array(f.parameters(), default_array_kind()); },
+          "parameters", [](const Flow& f) { return view_of(f.parameters()); },
           "All parameters as one flat array that shares the flow's memory (for cusbi.Adam).")
       .def(
-          "gradients", [](const Flow& f) { return to_array(f.gradients(), default_array_kind()); },
+          "gradients", [](const Flow& f) { return view_of(f.gradients()); },
           "The accumulated gradients, flat, sharing the flow's memory (as parameters()).")
       .def("zero_grad", &Flow::zero_grad, "Sets every gradient to 0.")
       .def_prop_ro("input_features", &Flow::input_features, "D, the size of input.")
@@ -210,6 +215,12 @@ void bind_estimators(nb::module_& m) {
           "__init__",
           [](Adam* self, nb::handle params, nb::handle grads, double lr,
              std::pair<double, double> betas, double eps, double weight_decay) {
+            const AdamOptions options = adam_options(lr, betas, eps, weight_decay);
+            if (grads.is_none() && nb::isinstance<Flow>(params)) {  // Adam(flow, lr=...)
+              const Flow& flow = nb::cast<const Flow&>(params);
+              new (self) Adam(flow.parameters(), flow.gradients(), options);
+              return;
+            }
             nb::object p = nb::borrow(params), g = nb::borrow(grads);
             if (g.is_none()) {  // Adam(estimator, lr=...): its parameters() and gradients()
               CUSBI_CHECK(nb::hasattr(params, "gradients"),
@@ -218,8 +229,7 @@ void bind_estimators(nb::module_& m) {
               g = params.attr("gradients")();
               p = params.attr("parameters")();
             }
-            new (self) Adam(in_place_tensor(p, "params"), in_place_tensor(g, "grads"),
-                            adam_options(lr, betas, eps, weight_decay));
+            new (self) Adam(in_place_tensor(p, "params"), in_place_tensor(g, "grads"), options);
           },
           nb::arg("params"), nb::arg("grads") = nb::none(), nb::arg("lr") = 1e-3,
           nb::arg("betas") = std::make_pair(0.9, 0.999), nb::arg("eps") = 1e-8,

@@ -190,3 +190,21 @@ def test_errors_carry_cusbi_messages(trained, prior, data):
         npe.append_simulations(torch.zeros(10, 3), x[:10])  # theta (N, 3) for a 2-D prior
     with pytest.raises(cusbi.Error):
         npe.build_posterior()  # not trained yet
+
+
+def test_numpy_parameters_are_views_too(data):
+    theta, x = (t.numpy() for t in data)
+    est = cusbi.build_nsf(theta[:200], x[:200], seed=4, hidden_features=8, num_transforms=1)
+    previous = cusbi.array_kind()
+    cusbi.set_array_kind("numpy")
+    try:
+        params = est.parameters()
+        assert isinstance(params, np.ndarray)
+        assert params.ctypes.data == est.parameters().ctypes.data
+        opt = cusbi.Adam(params, est.gradients(), lr=1e-2)
+    finally:
+        cusbi.set_array_kind(previous)
+    before = est.log_prob(theta[:3], x[:3]).copy()
+    est.loss_and_backward(theta[:200], x[:200])
+    opt.step()
+    assert not np.array_equal(est.log_prob(theta[:3], x[:3]), before)
