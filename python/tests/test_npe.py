@@ -131,6 +131,12 @@ def test_chaining_and_density_estimator(trained, prior, data):
     assert npe.num_simulations == 2000
     fresh = cusbi.NPE(prior, device="cpu", show_progress_bars=False)
     assert fresh.append_simulations(*data) is fresh
+    # exclude_invalid_x (sbi's default): a NaN row is dropped with a Python warning.
+    theta, x = data[0][:10], data[1][:10].clone()
+    x[3, 1] = float("nan")
+    with pytest.warns(UserWarning):
+        fresh.append_simulations(theta, x, proposal=prior)
+    assert fresh.num_simulations == 2000 + 9
 
 
 def test_direct_posterior_rejects_outside_the_prior(data):
