@@ -1,0 +1,36 @@
+// What the NLE and NRE bindings share with mcmc_bindings.cpp: the Python MCMCPosterior (the C++
+// posterior plus the array kind its outputs take when no x is passed) and the parsing of sbi's
+// MCMC keyword arguments (constructor, sample(), build_posterior's mcmc_parameters dict).
+#pragma once
+#include <nanobind/nanobind.h>
+
+#include <utility>
+
+#include "arrays.hpp"
+#include "cusbi/mcmc.hpp"
+
+namespace cusbi::python {
+
+namespace nb = nanobind;
+
+// cusbi.MCMCPosterior. Outputs of sample() without x take the kind of the array given to
+// set_default_x (default_array_kind() until then).
+struct PyMCMCPosterior {
+  MCMCPosterior posterior;
+  ArrayKind x_kind;
+  explicit PyMCMCPosterior(MCMCPosterior p)
+      : posterior(std::move(p)), x_kind(default_array_kind()) {}
+};
+
+// Sets options from sbi's MCMC keywords in `parameters` (a dict, None values skipped): method,
+// thin, warmup_steps, num_chains, init_strategy, init_strategy_parameters (dict:
+// num_candidate_samples, num_batches, shared_candidates), num_workers, mp_context,
+// show_progress_bars. Unknown keys and bad values raise cusbi.Error naming them.
+void apply_mcmc_parameters(MCMCOptions& options, nb::handle parameters, const char* where);
+
+// A trainer's build_posterior(sample_with, mcmc_method, mcmc_parameters): sbi's MCMC defaults
+// updated by those; sample_with other than "mcmc" raises cusbi.Error naming what exists.
+MCMCOptions build_posterior_options(nb::handle sample_with, nb::handle mcmc_method,
+                                    nb::handle mcmc_parameters);
+
+}  // namespace cusbi::python
