@@ -18,8 +18,8 @@ namespace nb = nanobind;
 struct PyMCMCPosterior {
   MCMCPosterior posterior;
   ArrayKind x_kind;
-  explicit PyMCMCPosterior(MCMCPosterior p)
-      : posterior(std::move(p)), x_kind(default_array_kind()) {}
+  // `kind`: default_array_kind(), read with the GIL held (it may import torch).
+  PyMCMCPosterior(MCMCPosterior p, ArrayKind kind) : posterior(std::move(p)), x_kind(kind) {}
 };
 
 // Sets options from sbi's MCMC keywords in `parameters` (a dict, None values skipped): method,

@@ -217,7 +217,8 @@ PyMCMCPosterior make_posterior(nb::handle potential_fn, const Distribution& prop
   given["mp_context"] = mp_context;
   apply_mcmc_parameters(options, given, "MCMCPosterior");
   return PyMCMCPosterior(MCMCPosterior(std::move(potential), proposal,
-                                       theta_transform.value_or(ThetaTransform()), options));
+                                       theta_transform.value_or(ThetaTransform()), options),
+                         default_array_kind());
 }
 
 // sample() / sample_batched(): the posterior's options, overridden by the call's keywords.
@@ -503,12 +504,13 @@ void bind_nle_trainer(nb::module_& m) {
              nb::handle sample_with, nb::handle mcmc_method, nb::handle mcmc_parameters) {
             const MCMCOptions o =
                 build_posterior_options(sample_with, mcmc_method, mcmc_parameters);
+            const ArrayKind kind = default_array_kind();
             nb::gil_scoped_release release;
-            if (!density_estimator && !prior) return PyMCMCPosterior(n.build_posterior(o));
+            if (!density_estimator && !prior) return PyMCMCPosterior(n.build_posterior(o), kind);
             const Distribution& p = prior ? *prior : n.prior();
             auto [potential, tf] = likelihood_estimator_based_potential(
                 density_estimator ? *density_estimator : n.density_estimator(), p, Tensor());
-            return PyMCMCPosterior(MCMCPosterior(potential, p, tf, o));
+            return PyMCMCPosterior(MCMCPosterior(potential, p, tf, o), kind);
           },
           nb::arg("density_estimator").none() = nb::none(), nb::arg("prior").none() = nb::none(),
           nb::arg("sample_with") = "mcmc", nb::arg("mcmc_method") = "slice_np_vectorized",

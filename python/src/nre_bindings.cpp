@@ -341,18 +341,17 @@ void bind_trainers(nb::module_& m) {
           "theta (N, D), x (N, C); returns the trainer (NaN/inf rows raise unless excluded).")
       .def(
           "build_posterior",
-          [](const NRE& n, const RatioClassifier* density_estimator, const Distribution* prior,
+          [](NRE& n, const RatioClassifier* density_estimator, const Distribution* prior,
              nb::handle sample_with, nb::handle mcmc_method, nb::handle mcmc_parameters) {
             const MCMCOptions o =
                 build_posterior_options(sample_with, mcmc_method, mcmc_parameters);
+            const ArrayKind kind = default_array_kind();
             nb::gil_scoped_release release;
-            if (!density_estimator && !prior) return PyMCMCPosterior(n.build_posterior(o));
+            if (!density_estimator && !prior) return PyMCMCPosterior(n.build_posterior(o), kind);
             const Distribution& p = prior ? *prior : n.prior();
-            RatioClassifier& net = density_estimator
-                                       ? const_cast<RatioClassifier&>(*density_estimator)
-                                       : const_cast<NRE&>(n).classifier();
+            const RatioClassifier& net = density_estimator ? *density_estimator : n.classifier();
             auto [potential, tf] = ratio_estimator_based_potential(net, p, Tensor());
-            return PyMCMCPosterior(MCMCPosterior(potential, p, tf, o));
+            return PyMCMCPosterior(MCMCPosterior(potential, p, tf, o), kind);
           },
           nb::arg("density_estimator").none() = nb::none(), nb::arg("prior").none() = nb::none(),
           nb::arg("sample_with") = "mcmc", nb::arg("mcmc_method") = "slice_np_vectorized",
