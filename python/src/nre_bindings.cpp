@@ -69,20 +69,23 @@ void def_classifier_builder(nb::module_& m, const char* name, Builder builder, b
         ClassifierOptions o;
         o.z_score_theta = zscore_mode(z_score_x);
         o.z_score_x = zscore_mode(z_score_y);
-        if (hidden) o.hidden_features = hidden_features;
-        if (resnet) {
-          o.num_blocks = num_blocks;
-          o.dropout_probability = dropout_probability;
-          o.use_batch_norm = use_batch_norm;
-        }
+        CUSBI_CHECK(hidden || hidden_features == 50,
+                    "build_linear_classifier has no hidden layer; leave hidden_features out");
+        CUSBI_CHECK(resnet || (num_blocks == 2 && dropout_probability == 0.0f && !use_batch_norm),
+                    "num_blocks, dropout_probability and use_batch_norm are "
+                    "build_resnet_classifier's; leave them out");
+        o.hidden_features = hidden_features;
+        o.num_blocks = num_blocks;
+        o.dropout_probability = dropout_probability;
+        o.use_batch_norm = use_batch_norm;
         const Tensor theta = to_tensor(batch_x, "batch_x");
         const Tensor x = to_tensor(batch_y, "batch_y", theta.device());
         Generator generator(seed.value_or(0));
         nb::gil_scoped_release release;
         return builder(theta, x, o, seed ? &generator : nullptr);
       },
-      nb::arg("batch_x"), nb::arg("batch_y"), nb::arg("z_score_x") = "independent",
-      nb::arg("z_score_y") = "independent", nb::arg("hidden_features") = 50,
+      nb::arg("batch_x"), nb::arg("batch_y"), nb::arg("z_score_x").none() = "independent",
+      nb::arg("z_score_y").none() = "independent", nb::arg("hidden_features") = 50,
       nb::arg("embedding_net_x") = nb::none(), nb::arg("embedding_net_y") = nb::none(),
       nb::arg("num_blocks") = 2, nb::arg("dropout_probability") = 0.0f,
       nb::arg("use_batch_norm") = false, nb::arg("seed") = nb::none(), doc);
