@@ -1,13 +1,16 @@
-// What the NLE and NRE bindings share with mcmc_bindings.cpp: the Python MCMCPosterior (the C++
-// posterior plus the array kind its outputs take when no x is passed) and the parsing of sbi's
-// MCMC keyword arguments (constructor, sample(), build_posterior's mcmc_parameters dict).
+// What the MCMC, potential and NRE bindings share: the Python MCMCPosterior (the C++ posterior
+// plus the array kind its outputs take when no x is passed), the parsing of sbi's MCMC keyword
+// arguments (constructor, sample(), build_posterior's mcmc_parameters dict) and the potentials.
 #pragma once
 #include <nanobind/nanobind.h>
 
+#include <memory>
 #include <utility>
 
 #include "arrays.hpp"
+#include "cusbi/distributions.hpp"
 #include "cusbi/mcmc.hpp"
+#include "cusbi/potentials.hpp"
 
 namespace cusbi::python {
 
@@ -32,5 +35,15 @@ void apply_mcmc_parameters(MCMCOptions& options, nb::handle parameters, const ch
 // updated by those; sample_with other than "mcmc" raises cusbi.Error naming what exists.
 MCMCOptions build_posterior_options(nb::handle sample_with, nb::handle mcmc_method,
                                     nb::handle mcmc_parameters);
+
+// nre_trainer_bindings.cpp: NRE, NRE_A, NRE_C, BNRE (after the classifiers: train() returns one).
+void bind_nre_trainers(nb::module_& m);
+
+// potential_bindings.cpp: cusbi.Potential, cusbi.ThetaTransform and the potential builders.
+void bind_potentials(nb::module_& m);
+
+// MCMCPosterior's potential_fn: a cusbi.Potential, or a Python callable theta (M, D) -> (M,)
+// (on the proposal's device, dimension from the proposal).
+std::shared_ptr<Potential> as_potential(nb::handle potential_fn, const Distribution& proposal);
 
 }  // namespace cusbi::python
