@@ -186,6 +186,30 @@ def test_trainers(prior, data):
                                          show_progress_bars=False).shape == (20, 2)
 
 
+def test_ratio_potential(prior, data):
+    # A linear classifier's potential is linear in theta inside the box: f = w . [z(theta),
+    # z(x_o)] + b (+ the constant log prior), so its gradient is constant and central
+    # differences match it up to float32 rounding of values ~1 (1e-3 relative + 1e-3).
+    theta, x = data
+    net = cusbi.build_linear_classifier(theta, x, seed=0)
+    potential_fn, _ = cusbi.ratio_estimator_based_potential(net, prior, X_O)
+    assert potential_fn.dim == 2 and potential_fn.has_gradient
+    at = np.array([[0.5, -1.0], [2.0, 1.0]], np.float32)
+    value, grad = potential_fn.gradient(at)
+    assert value.shape == (2,) and grad.shape == (2, 2)
+    h = 0.05
+    for d in range(2):
+        step = np.zeros_like(at)
+        step[:, d] = h
+        numeric = (potential_fn(at + step) - potential_fn(at - step)) / (2 * h)
+        np.testing.assert_allclose(grad[:, d], numeric, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(grad[0], grad[1], rtol=1e-5)  # constant
+    # Two iid trials sum two ratios: the x-independent part of the gradient doubles.
+    potential_fn.set_x(np.concatenate([X_O, X_O]))
+    np.testing.assert_allclose(potential_fn.gradient(at)[1], 2 * grad, rtol=1e-5)
+    assert potential_fn.x_o.shape == (2, 2)
+
+
 def test_errors(prior, data):
     theta, x = data
     net = cusbi.build_linear_classifier(theta, x, seed=0)
