@@ -21,6 +21,9 @@ namespace nb = nanobind;
 struct PyMCMCPosterior {
   MCMCPosterior posterior;
   ArrayKind x_kind;
+  // A Python potential_fn, held by the C++ potential: visited by Python's garbage collector
+  // (a module-level function sees the posterior through its globals: a cycle).
+  std::shared_ptr<nb::object> callable;
   // `kind`: default_array_kind(), read with the GIL held (it may import torch).
   PyMCMCPosterior(MCMCPosterior p, ArrayKind kind) : posterior(std::move(p)), x_kind(kind) {}
 };
@@ -43,7 +46,8 @@ void bind_nre_trainers(nb::module_& m);
 void bind_potentials(nb::module_& m);
 
 // MCMCPosterior's potential_fn: a cusbi.Potential, or a Python callable theta (M, D) -> (M,)
-// (on the proposal's device, dimension from the proposal).
-std::shared_ptr<Potential> as_potential(nb::handle potential_fn, const Distribution& proposal);
+// (on the proposal's device, dimension from the proposal), then kept in `held`.
+std::shared_ptr<Potential> as_potential(nb::handle potential_fn, const Distribution& proposal,
+                                        std::shared_ptr<nb::object>& held);
 
 }  // namespace cusbi::python

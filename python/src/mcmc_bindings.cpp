@@ -122,7 +122,8 @@ PyMCMCPosterior make_posterior(nb::handle potential_fn, const Distribution& prop
                                nb::handle thin, nb::handle warmup_steps, nb::handle num_chains,
                                nb::handle init_strategy, nb::handle init_strategy_parameters,
                                nb::handle num_workers, nb::handle mp_context, nb::handle device) {
-  PotentialPtr potential = as_potential(potential_fn, proposal);
+  std::shared_ptr<nb::object> callable;
+  PotentialPtr potential = as_potential(potential_fn, proposal, callable);
   CUSBI_CHECK(device.is_none() || parse_device(device) == potential->device(),
               "MCMCPosterior: device " << parse_device(device).str()
                                        << " differs from the potential's, "
@@ -138,10 +139,32 @@ PyMCMCPosterior make_posterior(nb::handle potential_fn, const Distribution& prop
   given["num_workers"] = num_workers;
   given["mp_context"] = mp_context;
   apply_mcmc_parameters(options, given, "MCMCPosterior");
-  return PyMCMCPosterior(MCMCPosterior(std::move(potential), proposal,
-                                       theta_transform.value_or(ThetaTransform()), options),
-                         default_array_kind());
+  PyMCMCPosterior out(MCMCPosterior(std::move(potential), proposal,
+                                    theta_transform.value_or(ThetaTransform()), options),
+                      default_array_kind());
+  out.callable = std::move(callable);
+  return out;
 }
+
+// Python's garbage collector sees a callable potential_fn through the posterior (nanobind's
+// recipe for C++ objects that hold Python references).
+int posterior_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  const PyMCMCPosterior* p = nb::inst_ptr<PyMCMCPosterior>(self);
+  if (p->callable) Py_VISIT(p->callable->ptr());
+  return 0;
+}
+
+int posterior_clear(PyObject* self) {
+  PyMCMCPosterior* p = nb::inst_ptr<PyMCMCPosterior>(self);
+  if (p->callable) *p->callable = nb::object();
+  return 0;
+}
+
+PyType_Slot posterior_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(posterior_traverse)},
+                                 {Py_tp_clear, reinterpret_cast<void*>(posterior_clear)},
+                                 {0, nullptr}};
 
 // sample() / sample_batched(): the posterior's options, overridden by the call's keywords.
 nb::object run_sampler(PyMCMCPosterior& self, nb::handle sample_shape, nb::handle x, bool batched,
@@ -181,7 +204,8 @@ void bind_posterior(nb::module_& m) {
   nb::class_<PyMCMCPosterior>(
       m, "MCMCPosterior",
       "sbi's MCMCPosterior: vectorised slice sampling (slice_np_vectorized) of potential_fn in "
-      "the transformed space, many chains in lockstep.")
+      "the transformed space, many chains in lockstep.",
+      nb::type_slots(posterior_slots))
       .def(
           "__init__",
           [](PyMCMCPosterior* self, nb::handle potential_fn, const Distribution& proposal,
@@ -255,7 +279,10 @@ void bind_posterior(nb::module_& m) {
           [](PyMCMCPosterior& p, nb::handle x, int64_t num_iter, int64_t num_to_optimize,
              float learning_rate, nb::handle init_method, int64_t num_init_samples,
              int64_t save_best_every, bool show_progress_bars, bool force_update) {
-            if (!x.is_none()) p.posterior.set_default_x(to_tensor(x, "x"));
+            if (!x.is_none()) {  // sbi's deprecated map(x): the default x
+              p.posterior.set_default_x(to_tensor(x, "x"));
+              p.x_kind = kind_of(x);
+            }
             MapOptions o;
             o.num_iter = num_iter;
             o.num_to_optimize = num_to_optimize;

@@ -1,7 +1,7 @@
 // sbi's potentials from Python: likelihood_/posterior_estimator_based_potential (NLE, NPE) and
 // any Python function of theta, as cusbi.Potential (call, gradient, set_x), with their theta
 // transforms (cusbi.ThetaTransform, sbi.utils.mcmc_transform). Evaluations run without the GIL;
-// a Python potential takes it back for each batched call.
+// a Python potential (MCMCPosterior's callable potential_fn) takes it back for each batched call.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -31,11 +31,12 @@ using PotentialPtr = std::shared_ptr<Potential>;
 Tensor x_tensor(nb::handle x) { return x.is_none() ? Tensor() : to_tensor(x, "x"); }
 
 // A Python function theta (M, D) -> (M,) as a Potential: each batched call takes the GIL.
-PotentialPtr python_potential(nb::handle function, int64_t dim, Device device) {
-  std::shared_ptr<nb::object> held = hold(nb::borrow(function));
+// `held` keeps the function (the posterior shows it to Python's garbage collector).
+PotentialPtr python_potential(std::shared_ptr<nb::object> held, int64_t dim, Device device) {
   const ArrayKind kind = default_array_kind();
   PotentialFunction call = [held, kind, device](const Tensor& theta) -> Tensor {
     nb::gil_scoped_acquire gil;
+    CUSBI_CHECK(held->is_valid(), "the potential function was released by garbage collection");
     nb::object out = (*held)(to_array(theta, kind));
     return to_tensor(out, "the potential function's output", device).reshape({-1});
   };
@@ -98,13 +99,15 @@ void def_builder(nb::module_& m, const char* name, const char* estimator, Builde
 }
 }  // namespace
 
-std::shared_ptr<Potential> as_potential(nb::handle potential_fn, const Distribution& proposal) {
+std::shared_ptr<Potential> as_potential(nb::handle potential_fn, const Distribution& proposal,
+                                        std::shared_ptr<nb::object>& held) {
   PotentialPtr potential;
   if (nb::try_cast(potential_fn, potential)) return potential;
   CUSBI_CHECK(PyCallable_Check(potential_fn.ptr()),
               "potential_fn must be a cusbi potential (from likelihood_estimator_based_potential "
               "and the like) or a callable theta (M, D) -> (M,)");
-  return python_potential(potential_fn, proposal.event_size(), proposal.device());
+  held = hold(nb::borrow(potential_fn));
+  return python_potential(held, proposal.event_size(), proposal.device());
 }
 
 void bind_potentials(nb::module_& m) {
@@ -158,14 +161,6 @@ void bind_potentials(nb::module_& m) {
       .def_prop_ro("dim", &Potential::dim)
       .def_prop_ro("has_gradient", &Potential::has_gradient)
       .def_prop_ro("device", [](const Potential& p) { return p.device().str(); });
-
-  m.def(
-      "potential_from_function",
-      [](nb::handle function, int64_t dim, nb::handle device) {
-        return python_potential(function, dim, parse_device(device));
-      },
-      nb::arg("function"), nb::arg("dim"), nb::arg("device") = nb::none(),
-      "A Python function theta (M, D) -> (M,) as a cusbi potential (no gradient).");
 
   using Flow = NeuralSplineFlow;
   using Pair = std::pair<PotentialPtr, ThetaTransform>;

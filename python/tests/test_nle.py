@@ -7,6 +7,9 @@ N(x_o, 0.1^2 I) truncated to the box, which at x_o = [1, 1] (20 sd from the edge
 N([1, 1], 0.1^2 I): mean 1, sd 0.1 per dimension.
 """
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -108,6 +111,28 @@ def test_theta_transform_and_torch_arrays(prior):
     samples = posterior.sample((100,), show_progress_bars=False)
     assert isinstance(samples, torch.Tensor) and samples.shape == (100, 2)
     assert isinstance(posterior.default_x, torch.Tensor)
+
+
+def test_python_potential_errors_and_garbage_collection(prior):
+    def failing(theta):
+        raise ValueError("boom from the potential")
+
+    posterior = cusbi.MCMCPosterior(failing, prior, num_chains=4, warmup_steps=5)
+    with pytest.raises(ValueError, match="boom from the potential"):  # unchanged, as raised
+        posterior.sample((10,), show_progress_bars=False)
+
+    # A potential that sees its own posterior (as a module-level function does through its
+    # globals; here through an attribute) forms a cycle through C++; the garbage collector must
+    # still free it.
+    def potential(theta):
+        return -np.sum(as_numpy(theta) ** 2, axis=1)
+
+    potential.posterior = cusbi.MCMCPosterior(potential, prior, num_chains=4, warmup_steps=5)
+    potential.posterior.sample((10,), show_progress_bars=False)
+    alive = weakref.ref(potential)
+    del potential
+    gc.collect()
+    assert alive() is None
 
 
 def test_mcmc_keyword_errors(prior):
