@@ -28,6 +28,11 @@ struct PyMCMCPosterior {
   PyMCMCPosterior(MCMCPosterior p, ArrayKind kind) : posterior(std::move(p)), x_kind(kind) {}
 };
 
+// An optional observation argument: None -> undefined (the default x / the potential's own).
+inline Tensor x_tensor(nb::handle x, const char* what = "x") {
+  return x.is_none() ? Tensor() : to_tensor(x, what);
+}
+
 // Sets options from sbi's MCMC keywords in `parameters` (a dict, None values skipped): method,
 // thin, warmup_steps, num_chains, init_strategy, init_strategy_parameters (dict:
 // num_candidate_samples, num_batches, shared_candidates), num_workers, mp_context,

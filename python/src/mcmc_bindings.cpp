@@ -3,7 +3,6 @@
 // trainer. Sampling and training run without the GIL.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
-#include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 
@@ -32,6 +31,11 @@ int64_t to_int(nb::handle value, const std::string& key) {
   return nb::cast<int64_t>(value);
 }
 
+bool to_bool(nb::handle value, const std::string& key) {
+  CUSBI_CHECK(nb::isinstance<nb::bool_>(value), key << " must be True or False");
+  return nb::cast<bool>(value);
+}
+
 std::string to_str(nb::handle value, const std::string& key) {
   CUSBI_CHECK(nb::isinstance<nb::str>(value), key << " must be a str");
   return nb::cast<std::string>(value);
@@ -48,7 +52,7 @@ void apply_init_parameters(InitStrategyParameters& p, nb::handle parameters) {
     } else if (key == "num_batches") {
       p.num_batches = to_int(v, key);
     } else if (key == "shared_candidates") {
-      p.shared_candidates = nb::cast<bool>(v);
+      p.shared_candidates = to_bool(v, key);
     } else if (key != "device" && key != "show_progress_bars" &&
                key != "max_sampling_batch_size") {  // sbi's sir extras: nothing to set here
       CUSBI_FAIL("init_strategy_parameters: unknown key '"
@@ -56,9 +60,6 @@ void apply_init_parameters(InitStrategyParameters& p, nb::handle parameters) {
     }
   }
 }
-
-// Everything that reaches the sampler goes through here, so names and checks live once.
-Tensor x_tensor(nb::handle x) { return x.is_none() ? Tensor() : to_tensor(x, "x"); }
 
 }  // namespace
 
@@ -89,7 +90,7 @@ void apply_mcmc_parameters(MCMCOptions& o, nb::handle parameters, const char* wh
       // sbi parallelises the init strategy over processes; cusbi's init is one batched call.
       if (to_int(v, key) > 1) warn("num_workers > 1 is ignored: cusbi's MCMC init is batched");
     } else if (key == "show_progress_bars") {
-      o.show_progress = nb::cast<bool>(v);
+      o.show_progress = to_bool(v, key);
     } else if (key != "mp_context") {  // sbi: Pyro / PyMC only
       CUSBI_FAIL(where << ": unknown MCMC parameter '" << key
                        << "'; cusbi takes method, thin, warmup_steps, num_chains, init_strategy, "

@@ -257,7 +257,7 @@ void bind_losses(nb::module_& m) {
       "ratio_estimator_based_potential",
       [](const RatioClassifier& net, const Distribution& prior, nb::handle x_o,
          bool enable_transform) {
-        const Tensor x = x_o.is_none() ? Tensor() : to_tensor(x_o, "x_o");
+        const Tensor x = x_tensor(x_o, "x_o");
         nb::gil_scoped_release release;
         return ratio_estimator_based_potential(net, prior, x, enable_transform);
       },

@@ -27,9 +27,6 @@ namespace {
 
 using PotentialPtr = std::shared_ptr<Potential>;
 
-// Everything that reaches a potential goes through here, so names and checks live once.
-Tensor x_tensor(nb::handle x) { return x.is_none() ? Tensor() : to_tensor(x, "x"); }
-
 // A Python function theta (M, D) -> (M,) as a Potential: each batched call takes the GIL.
 // `held` keeps the function (the posterior shows it to Python's garbage collector).
 PotentialPtr python_potential(std::shared_ptr<nb::object> held, int64_t dim, Device device) {
@@ -90,7 +87,7 @@ void def_builder(nb::module_& m, const char* name, const char* estimator, Builde
       name,
       [builder](const Estimator& est, const Distribution& prior, nb::handle x_o,
                 bool enable_transform) {
-        const Tensor x = x_tensor(x_o);
+        const Tensor x = x_tensor(x_o, "x_o");
         nb::gil_scoped_release release;
         return builder(est, prior, x, enable_transform);
       },
