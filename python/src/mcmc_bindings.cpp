@@ -344,9 +344,9 @@ void bind_posterior(nb::module_& m) {
 }
 
 void bind_nle_trainer(nb::module_& m) {
-  nb::class_<NLE> nle(m, "NLE",
-                      "sbi's NLE (NLE_A) with a neural spline flow q(x | theta); posterior by "
-                      "MCMC.");
+  nb::class_<NLE> nle(
+      m, "NLE", "sbi's NLE (NLE_A) with a neural spline flow q(x | theta); posterior by MCMC.");
+  def_append_simulations(nle, /*exclude_invalid_default=*/false);
   nle.def(
          "__init__",
          [](NLE* self, const Distribution& prior, const std::string& density_estimator,
@@ -359,17 +359,6 @@ void bind_nle_trainer(nb::module_& m) {
          },
          nb::arg("prior"), nb::arg("density_estimator") = "nsf", nb::arg("device") = nb::none(),
          nb::arg("show_progress_bars") = true)
-      .def(
-          "append_simulations",
-          [](nb::object self, nb::handle theta, nb::handle x, bool exclude_invalid_x) {
-            NLE& n = nb::cast<NLE&>(self);
-            const Tensor t = to_tensor(theta, "theta"), xt = to_tensor(x, "x");
-            nb::gil_scoped_release release;
-            n.append_simulations(t, xt, exclude_invalid_x);
-            return self;
-          },
-          nb::arg("theta"), nb::arg("x"), nb::arg("exclude_invalid_x") = false,
-          "theta (N, D), x (N, C); returns the trainer (NaN/inf rows raise unless excluded).")
       .def(
           "build_posterior",
           [](const NLE& n, const NeuralSplineFlow* density_estimator, const Distribution* prior,

@@ -88,18 +88,8 @@ void def_init(nb::class_<Trainer, NRE>& cls, NreVariant variant, Extra extra, Ar
 void bind_nre_trainers(nb::module_& m) {
   nb::class_<NRE> base(m, "RatioEstimatorTrainer",
                        "The NRE trainers' shared methods (NRE / NRE_B, NRE_A, NRE_C, BNRE).");
+  def_append_simulations(base, /*exclude_invalid_default=*/false);
   base.def(
-          "append_simulations",
-          [](nb::object self, nb::handle theta, nb::handle x, bool exclude_invalid_x) {
-            NRE& n = nb::cast<NRE&>(self);
-            const Tensor t = to_tensor(theta, "theta"), xt = to_tensor(x, "x");
-            nb::gil_scoped_release release;
-            n.append_simulations(t, xt, exclude_invalid_x);
-            return self;
-          },
-          nb::arg("theta"), nb::arg("x"), nb::arg("exclude_invalid_x") = false,
-          "theta (N, D), x (N, C); returns the trainer (NaN/inf rows raise unless excluded).")
-      .def(
           "build_posterior",
           [](NRE& n, const RatioClassifier* density_estimator, const Distribution* prior,
              nb::handle sample_with, nb::handle mcmc_method, nb::handle mcmc_parameters) {

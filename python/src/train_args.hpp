@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "arrays.hpp"
 #include "cusbi/inference.hpp"
 #include "cusbi/random.hpp"
 
@@ -53,6 +54,25 @@ void def_train(Class& cls, Train train, const char* doc) {
       nb::arg("resume_training") = false, nb::arg("retrain_from_scratch") = false,
       nb::arg("show_train_summary") = false, nb::arg("seed") = nb::none(),
       nb::rv_policy::reference_internal, doc);
+}
+
+// Binds cls.append_simulations(theta, x, exclude_invalid_x=<default>) -> the trainer itself (so
+// that `trainer.append_simulations(theta, x).train()` chains), for trainers whose C++
+// append_simulations(theta, x, exclude_invalid_x) has no further arguments (NLE, the NREs).
+template <class Class>
+void def_append_simulations(Class& cls, bool exclude_invalid_default) {
+  using Self = typename Class::Type;
+  cls.def(
+      "append_simulations",
+      [](nb::object self, nb::handle theta, nb::handle x, bool exclude_invalid_x) {
+        Self& trainer = nb::cast<Self&>(self);
+        const Tensor t = to_tensor(theta, "theta"), xt = to_tensor(x, "x");
+        nb::gil_scoped_release release;
+        trainer.append_simulations(t, xt, exclude_invalid_x);
+        return self;
+      },
+      nb::arg("theta"), nb::arg("x"), nb::arg("exclude_invalid_x") = exclude_invalid_default,
+      "theta (N, D), x (N, C); returns the trainer (NaN/inf rows raise unless excluded).");
 }
 
 }  // namespace cusbi::python

@@ -2,7 +2,6 @@
 problem (BoxUniform(-3, 3)^2, x = theta + 0.1 noise) whose posterior at x_o is close to
 N(x_o, 0.1^2 I) for x_o well inside the box."""
 
-import numpy as np
 import pytest
 
 import cusbi
@@ -37,11 +36,3 @@ def simulator():
 @pytest.fixture
 def x_o():
     return torch.tensor([[1.0, 1.0]])
-
-
-def numpy_pointer(array):
-    return array.__array_interface__["data"][0]
-
-
-np_pointer = numpy_pointer
-__all__ = ["np", "numpy_pointer", "np_pointer"]

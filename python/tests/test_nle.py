@@ -15,39 +15,17 @@ import pytest
 
 import cusbi
 
-X_O = np.array([[1.0, 1.0]], dtype=np.float32)
-TRUE_SD = 0.1
-
-# The custom loop and NLE.train() return cusbi.NeuralSplineFlow, bound with build_nsf and Adam
-# by estimator_bindings.cpp.
-needs_flow = pytest.mark.skipif(
-    not (hasattr(cusbi, "build_nsf") and hasattr(cusbi, "Adam")),
-    reason="cusbi.build_nsf / cusbi.Adam not in this build",
-)
+from toy_problem import TRUE_SD, X_O, as_numpy, check_moments, numpy_data, numpy_prior
 
 
 @pytest.fixture(scope="module")
 def prior():
-    return cusbi.BoxUniform(-3 * np.ones(2, np.float32), 3 * np.ones(2, np.float32))
+    return numpy_prior()
 
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    theta = rng.uniform(-3, 3, size=(1000, 2)).astype(np.float32)
-    x = (theta + TRUE_SD * rng.standard_normal(theta.shape)).astype(np.float32)
-    return theta, x
-
-
-def as_numpy(a):
-    return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
-
-
-def check_moments(samples, mean_tol, sd_range):
-    samples = as_numpy(samples)
-    mean, sd = samples.mean(axis=0), samples.std(axis=0)
-    assert np.all(np.abs(mean - X_O[0]) < mean_tol), (mean, sd)
-    assert np.all((sd > sd_range[0]) & (sd < sd_range[1])), (mean, sd)
+    return numpy_data()
 
 
 def test_mcmc_on_an_analytic_potential(prior):
@@ -157,7 +135,6 @@ def test_mcmc_keyword_errors(prior):
         cusbi.NLE(prior, density_estimator="maf")
 
 
-@needs_flow
 def test_tutorial_custom_loop(prior, data):
     theta, x = data
     density_estimator = cusbi.build_nsf(x, theta, seed=0)  # x and theta swapped, as in NLE
@@ -218,7 +195,6 @@ def test_tutorial_custom_loop(prior, data):
     check_moments(samples, 0.1, (0.05, 0.2))
 
 
-@needs_flow
 def test_nle_trainer(prior, data):
     theta, x = data
     cusbi.manual_seed(3)

@@ -16,34 +16,17 @@ import pytest
 
 import cusbi
 
-X_O = np.array([[1.0, 1.0]], dtype=np.float32)
-TRUE_SD = 0.1
-
-needs_adam = pytest.mark.skipif(not hasattr(cusbi, "Adam"), reason="cusbi.Adam not in this build")
+from toy_problem import X_O, as_numpy, check_moments, numpy_data, numpy_prior
 
 
 @pytest.fixture(scope="module")
 def prior():
-    return cusbi.BoxUniform(-3 * np.ones(2, np.float32), 3 * np.ones(2, np.float32))
+    return numpy_prior()
 
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    theta = rng.uniform(-3, 3, size=(1000, 2)).astype(np.float32)
-    x = (theta + TRUE_SD * rng.standard_normal(theta.shape)).astype(np.float32)
-    return theta, x
-
-
-def as_numpy(a):
-    return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
-
-
-def check_moments(samples, mean_tol, sd_range):
-    samples = as_numpy(samples)
-    mean, sd = samples.mean(axis=0), samples.std(axis=0)
-    assert np.all(np.abs(mean - X_O[0]) < mean_tol), (mean, sd)
-    assert np.all((sd > sd_range[0]) & (sd < sd_range[1])), (mean, sd)
+    return numpy_data()
 
 
 def test_classifier_forward_backward_and_zero_copy(data):
@@ -109,7 +92,6 @@ def test_losses_and_atoms(data):
     np.testing.assert_allclose(atoms.reshape(8, 3)[:, 0], net(theta[:8], x[:8]), rtol=1e-5)
 
 
-@needs_adam
 def test_tutorial_custom_loop(prior, data):
     theta, x = data
     net = cusbi.build_resnet_classifier(x, theta, seed=0)  # the tutorial's argument order

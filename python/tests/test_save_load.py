@@ -79,8 +79,6 @@ def test_wrong_kind_and_bad_files_raise(flow, tmp_path):
         cusbi.load(tmp_path / "missing.cusbi")
 
 
-@pytest.mark.skipif(not hasattr(cusbi, "build_resnet_classifier"),
-                    reason="this build binds no ratio classifiers (cusbi.build_resnet_classifier)")
 def test_ratio_classifier_round_trip(flow, tmp_path):
     _, theta, x = flow
     net = cusbi.build_resnet_classifier(x, theta)
