@@ -3,6 +3,8 @@
 // Agreement with sklearn's numbers is tests/golden/test_c2st_golden.cpp.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -56,6 +58,28 @@ TEST(C2st, SameSeedSameBitsOtherSeedOtherFolds) {
   o.seed = 8;
   const C2stResult c = c2st_detailed(x, y, o);
   EXPECT_NE(a.fold_accuracies, c.fold_accuracies);  // other folds, weights and shuffles
+}
+
+TEST(C2st, ConcurrentFoldsGiveTheSequentialBits) {
+  // On the CPU the folds train at once, one per pool thread; with one thread they run one after
+  // another on the caller. Each fold owns its classifier and the GEMMs cut rows by batch size
+  // alone, so fold accuracies and epochs must be the same bits. 3 threads: 5 folds over 3
+  // threads, so threads also take a second fold (from their own range or another's).
+  const Tensor x = normal(400, 3, 0.0f, 21), y = normal(350, 3, 0.4f, 22);
+  C2stOptions o;
+  o.max_epochs = 60;  // bitwise equality needs no convergence; keeps the test fast
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const C2stResult sequential = c2st_detailed(x, y, o);
+  omp_set_num_threads(3);
+  const C2stResult concurrent = c2st_detailed(x, y, o);
+  omp_set_num_threads(threads);
+  EXPECT_EQ(sequential.fold_accuracies, concurrent.fold_accuracies);
+  EXPECT_EQ(sequential.fold_epochs, concurrent.fold_epochs);
+  EXPECT_EQ(sequential.accuracy, concurrent.accuracy);
+  // The folds differ from each other (a fold result written to the wrong slot, or one fold
+  // trained k times, would show up as equal entries).
+  EXPECT_NE(sequential.fold_accuracies[0], sequential.fold_accuracies[1]);
 }
 
 TEST(C2st, KFoldSizesAsSklearn) {
