@@ -47,8 +47,7 @@ class FoldProgress {
     epoch_[static_cast<size_t>(fold)] = -1;  // no longer running
     ++done_;
     std::ostringstream detail;
-    detail << "fold " << fold + 1 << " accuracy " << accuracy << " after " << epochs
-           << " epochs";
+    detail << "fold " << fold + 1 << " accuracy " << accuracy << " after " << epochs << " epochs";
     line_.update(done_, detail.str());
   }
 

@@ -2,7 +2,6 @@
 // gives the same bits, KFold's fold sizes, and bad inputs throw cusbi::Error naming the problem.
 // Agreement with sklearn's numbers is tests/golden/test_c2st_golden.cpp.
 #include <gtest/gtest.h>
-
 #include <omp.h>
 
 #include <cmath>
