@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
@@ -79,6 +80,20 @@ TEST(C2st, ConcurrentFoldsGiveTheSequentialBits) {
   // The folds differ from each other (a fold result written to the wrong slot, or one fold
   // trained k times, would show up as equal entries).
   EXPECT_NE(sequential.fold_accuracies[0], sequential.fold_accuracies[1]);
+}
+
+TEST(C2st, DivergingTrainingThrowsFromConcurrentFolds) {
+  // A learning rate of 1e30 moves the weights by ~1e30 per Adam step, so the L2 term (w^2 in
+  // float) overflows in the first epochs of every fold. Each fold throws on a pool thread; the
+  // call must rethrow one of those errors (naming the loss), not hang or crash.
+  const Tensor x = normal(200, 2, 0.0f, 23), y = normal(200, 2, 0.5f, 24);
+  C2stOptions o;
+  o.learning_rate = 1e30f;
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(3);
+  const std::string message = testing::error_of([&] { c2st(x, y, o); });
+  omp_set_num_threads(threads);
+  EXPECT_NE(message.find("training loss became"), std::string::npos) << message;
 }
 
 TEST(C2st, KFoldSizesAsSklearn) {
