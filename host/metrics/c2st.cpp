@@ -1,6 +1,7 @@
 // cusbi::c2st (include/cusbi/metrics.hpp): sbibm's C2ST. Pools X (label 0) and Y (label 1),
 // splits the pool as sklearn's KFold(shuffle=True) does, and trains one MlpClassifier per fold
-// on the other folds, scoring its accuracy on the held-out fold (cross_val_score).
+// on the other folds, scoring its accuracy on the held-out fold (cross_val_score). On the CPU
+// the folds train at once, one per pool thread; on a GPU one after another.
 #include <algorithm>
 #include <atomic>
 #include <mutex>
