@@ -1,7 +1,7 @@
 // Times cusbi::c2st on the samples that `python tools/make_c2st_fixtures.py --time FILE` writes
 // (10,000 vs 10,000 in 10-D, the size sbibm scores) and that it times sbibm's c2st on:
 //   bench_e2e_c2st FILE [cpu|cuda]
-// Prints the accuracy, the epochs per fold and the wall time.
+// Prints the accuracy, the epochs and accuracy per fold and the wall time.
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
               (long long)t.at("x").size(0), (long long)t.at("y").size(0),
               (long long)t.at("x").size(1), device.str().c_str(), r.accuracy, seconds);
   for (int64_t e : r.fold_epochs) std::printf(" %lld", (long long)e);
+  // Full precision: runs with other thread counts (OMP_NUM_THREADS) must print the same bits.
+  std::printf("; fold accuracies");
+  for (double a : r.fold_accuracies) std::printf(" %.17g", a);
   std::printf("\n");
   return 0;
 }

@@ -64,9 +64,12 @@ void adam_step(float* params, const float* grads, float* exp_avg, float* exp_avg
                const kern::AdamScalars<float>& s) {
   exec::parallel_for(kern::ceil_div(n, kChunk), n >= kParallelMin, [&](int64_t c) {
     const int64_t end = std::min(n, (c + 1) * kChunk);
+    // A local copy: the stores below could alias `s` for all GCC knows, which kept it from
+    // hoisting the scalars (the bool selects) out of the loop and vectorising it (5x slower).
+    const kern::AdamScalars<float> local = s;
 #pragma omp simd
     for (int64_t i = c * kChunk; i < end; ++i)
-      kern::adam_update(params[i], grads[i], exp_avg[i], exp_avg_sq[i], s);
+      kern::adam_update(params[i], grads[i], exp_avg[i], exp_avg_sq[i], local);
   });
 }
 

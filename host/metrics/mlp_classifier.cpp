@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
-#include <string>
 
 #include "cusbi/error.hpp"
 #include "cusbi/inference.hpp"
@@ -93,7 +91,7 @@ void MlpClassifier::step(const Tensor& x, const Tensor& y, Buffers& b, int64_t t
   l1_.backward(params_, x, b.d1, nullptr);
 }
 
-int64_t MlpClassifier::fit(const Tensor& x, const Tensor& labels, ProgressLine* progress,
+int64_t MlpClassifier::fit(const Tensor& x, const Tensor& labels, const EpochCallback& on_epoch,
                            int64_t fold) {
   const int64_t n = x.size(0);
   const int64_t batch = std::min(options_.batch_size, n);
@@ -139,11 +137,7 @@ int64_t MlpClassifier::fit(const Tensor& x, const Tensor& labels, ProgressLine* 
     // failed to beat the best by tol more than n_iter_no_change epochs in a row.
     stalled = loss > best - options_.tol ? stalled + 1 : 0;
     best = std::min(best, loss);
-    if (progress != nullptr && progress->active()) {
-      std::ostringstream detail;
-      detail << "fold " << fold + 1 << " epoch " << epoch << " loss " << loss;
-      progress->update(fold, detail.str());
-    }
+    if (on_epoch) on_epoch(epoch, loss);
     if (stalled > options_.n_iter_no_change) break;
   }
   return epoch;

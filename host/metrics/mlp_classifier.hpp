@@ -4,11 +4,11 @@
 // sized once per fit; an Adam step allocates nothing and reads nothing back (one read per epoch).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "cusbi/metrics.hpp"
 #include "cusbi/nn.hpp"
-#include "cusbi/progress.hpp"
 #include "cusbi/random.hpp"
 
 namespace cusbi::metrics {
@@ -19,9 +19,12 @@ class MlpClassifier {
   // from Generator(seed); every fit starts from these weights and the same shuffle sequence.
   MlpClassifier(int64_t dim, const C2stOptions& options, Device device);
 
+  // Called after each epoch with the epoch number (from 1) and its loss.
+  using EpochCallback = std::function<void(int64_t epoch, double loss)>;
+
   // Trains from the initial weights on x (n, dim) with labels (n, 1) in {0, 1}; returns the
-  // number of epochs run. `progress` (may be null) gets a detail line per epoch.
-  int64_t fit(const Tensor& x, const Tensor& labels, ProgressLine* progress, int64_t fold);
+  // number of epochs run. `on_epoch` may be empty; `fold` only names the fold in errors.
+  int64_t fit(const Tensor& x, const Tensor& labels, const EpochCallback& on_epoch, int64_t fold);
   // Fraction of rows of x (n, dim) whose prediction (probability > 0.5, i.e. logit > 0) equals
   // the label (labels (n, 1) in {0, 1}).
   double accuracy(const Tensor& x, const Tensor& labels);

@@ -45,7 +45,8 @@ struct C2stResult {
 // seeds agrees (tests/golden/test_c2st_golden.cpp). The same seed and device give the same
 // result. Each fold's classifier starts from the same initial weights and shuffle sequence, as
 // sklearn's clone with a fixed random_state does. A test row counts as class 1 when the
-// predicted probability is > 0.5.
+// predicted probability is > 0.5. On the CPU the folds train at once, each on one thread (at
+// most OMP_NUM_THREADS of them); the result is the same bits for any thread count.
 // Throws cusbi::Error for non-2-D inputs, different dims, devices or dtypes, NaN/Inf values, a
 // zero-variance column of X when z-scoring, fewer rows than folds, or invalid options.
 C2stResult c2st_detailed(const Tensor& X, const Tensor& Y, const C2stOptions& options = {});

@@ -2,10 +2,12 @@
 // gives the same bits, KFold's fold sizes, and bad inputs throw cusbi::Error naming the problem.
 // Agreement with sklearn's numbers is tests/golden/test_c2st_golden.cpp.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "cusbi/cusbi.hpp"
@@ -56,6 +58,42 @@ TEST(C2st, SameSeedSameBitsOtherSeedOtherFolds) {
   o.seed = 8;
   const C2stResult c = c2st_detailed(x, y, o);
   EXPECT_NE(a.fold_accuracies, c.fold_accuracies);  // other folds, weights and shuffles
+}
+
+TEST(C2st, ConcurrentFoldsGiveTheSequentialBits) {
+  // On the CPU the folds train at once, one per pool thread; with one thread they run one after
+  // another on the caller. Each fold owns its classifier and the GEMMs cut rows by batch size
+  // alone, so fold accuracies and epochs must be the same bits. 3 threads: 5 folds over 3
+  // threads, so threads also take a second fold (from their own range or another's).
+  const Tensor x = normal(400, 3, 0.0f, 21), y = normal(350, 3, 0.4f, 22);
+  C2stOptions o;
+  o.max_epochs = 60;  // bitwise equality needs no convergence; keeps the test fast
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const C2stResult sequential = c2st_detailed(x, y, o);
+  omp_set_num_threads(3);
+  const C2stResult concurrent = c2st_detailed(x, y, o);
+  omp_set_num_threads(threads);
+  EXPECT_EQ(sequential.fold_accuracies, concurrent.fold_accuracies);
+  EXPECT_EQ(sequential.fold_epochs, concurrent.fold_epochs);
+  EXPECT_EQ(sequential.accuracy, concurrent.accuracy);
+  // The folds differ from each other (a fold result written to the wrong slot, or one fold
+  // trained k times, would show up as equal entries).
+  EXPECT_NE(sequential.fold_accuracies[0], sequential.fold_accuracies[1]);
+}
+
+TEST(C2st, DivergingTrainingThrowsFromConcurrentFolds) {
+  // A learning rate of 1e30 moves the weights by ~1e30 per Adam step, so the L2 term (w^2 in
+  // float) overflows in the first epochs of every fold. Each fold throws on a pool thread; the
+  // call must rethrow one of those errors (naming the loss), not hang or crash.
+  const Tensor x = normal(200, 2, 0.0f, 23), y = normal(200, 2, 0.5f, 24);
+  C2stOptions o;
+  o.learning_rate = 1e30f;
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(3);
+  const std::string message = testing::error_of([&] { c2st(x, y, o); });
+  omp_set_num_threads(threads);
+  EXPECT_NE(message.find("training loss became"), std::string::npos) << message;
 }
 
 TEST(C2st, KFoldSizesAsSklearn) {
