@@ -6,7 +6,9 @@
 # summary table last. The build folder may come from another machine: ctest files hold that
 # machine's absolute paths, so the test binaries are run directly, and test data is taken from
 # the copied build/tests/data or else from this checkout's tests/data (CUSBI_TEST_DATA).
-# Exit status: non-zero if a test failed or crashed, or if the GPU tests were skipped on a GPU.
+# With CUSBI_GPU_CHECK_PYTHON=1 it also pip-installs the Python package (a CUDA build of its own)
+# and runs python/tests. Exit status: non-zero if a test failed or crashed, or if the GPU tests
+# were skipped on a GPU.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -292,12 +294,35 @@ else
 fi
 # ---- end of compute-sanitizer ------------------------------------------------------------------
 
+# ---- the Python package on the GPU (opt-in: CUSBI_GPU_CHECK_PYTHON=1) ----
+# Builds the package with pip from this checkout into its own build folder (a carried build folder
+# holds another machine's paths and Python), then runs python/tests, test_cuda.py included. Needs
+# torch, pytest, nanobind and scikit-build-core for python3; costs a CUDA build of the library.
+python_row=""
+if [[ ${CUSBI_GPU_CHECK_PYTHON:-0} == 1 ]]; then
+  echo "== python package (pip install ., pytest)"
+  if python3 -m pip install -q --no-build-isolation "$repo" -Cbuild-dir="$repo/build-py-gpu" \
+      -Ccmake.define.CUSBI_CUDA=ON -Ccmake.define.CMAKE_CUDA_ARCHITECTURES=90 \
+      >"$work/pip.log" 2>&1; then
+    (cd "$work" && timeout 600 python3 -m pytest -q "$repo/python/tests" -p no:cacheprovider) \
+      | tee "$work/pytest.log"
+    status=${PIPESTATUS[0]}
+    python_row=$(tail -n 1 "$work/pytest.log")
+    ((status != 0)) && any_failed=1
+  else
+    tail -n 30 "$work/pip.log"
+    python_row="pip install failed"
+    any_failed=1
+  fi
+fi
+
 # ---- summary ----
 echo
 echo "================ cusbi GPU check: ${gpu:-no GPU visible} ================"
 printf '%-26s %8s %8s %8s\n' "test binary" "passed" "failed" "skipped"
 printf '%s\n' "${summary[@]}"
 printf '%s\n' "${sanitizer_rows[@]}"  # compute-sanitizer, one line per tool
+[[ -n $python_row ]] && echo "python tests: $python_row"
 [[ -n $quickstart ]] && echo "quickstart: $quickstart"
 [[ -n $tutorial ]] && echo "training_interface: $tutorial"
 [[ -n $npe_e2e ]] && echo "bench_e2e_npe (cuda): $npe_e2e"
