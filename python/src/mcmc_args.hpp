@@ -44,6 +44,34 @@ void apply_mcmc_parameters(MCMCOptions& options, nb::handle parameters, const ch
 MCMCOptions build_posterior_options(nb::handle sample_with, nb::handle mcmc_method,
                                     nb::handle mcmc_parameters);
 
+// Binds cls.build_posterior(density_estimator=None, prior=None, sample_with="mcmc",
+// mcmc_method="slice_np_vectorized", mcmc_parameters=None) -> MCMCPosterior for a trainer whose
+// network type is Net (NLE: its flow, the NREs: their classifier): the trainer's own posterior,
+// or, when a network or a prior is given, one over `make_potential(network, prior)` (a
+// (potential, transform) pair) with `trained(trainer)` standing in for the missing network.
+template <class Net, class Class, class Trained, class MakePotential>
+void def_mcmc_build_posterior(Class& cls, Trained trained, MakePotential make_potential,
+                              const char* doc) {
+  using Self = typename Class::Type;
+  cls.def(
+      "build_posterior",
+      [trained, make_potential](Self& trainer, const Net* density_estimator,
+                                const Distribution* prior, nb::handle sample_with,
+                                nb::handle mcmc_method, nb::handle mcmc_parameters) {
+        const MCMCOptions o = build_posterior_options(sample_with, mcmc_method, mcmc_parameters);
+        const ArrayKind kind = default_array_kind();
+        nb::gil_scoped_release release;
+        if (!density_estimator && !prior) return PyMCMCPosterior(trainer.build_posterior(o), kind);
+        const Distribution& p = prior ? *prior : trainer.prior();
+        auto [potential, transform] =
+            make_potential(density_estimator ? *density_estimator : trained(trainer), p);
+        return PyMCMCPosterior(MCMCPosterior(potential, p, transform, o), kind);
+      },
+      nb::arg("density_estimator").none() = nb::none(), nb::arg("prior").none() = nb::none(),
+      nb::arg("sample_with") = "mcmc", nb::arg("mcmc_method") = "slice_np_vectorized",
+      nb::arg("mcmc_parameters") = nb::none(), doc);
+}
+
 // nre_trainer_bindings.cpp: NRE, NRE_A, NRE_C, BNRE (after the classifiers: train() returns one).
 void bind_nre_trainers(nb::module_& m);
 

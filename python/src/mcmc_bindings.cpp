@@ -16,6 +16,7 @@
 #include "cusbi/error.hpp"
 #include "cusbi/nle.hpp"
 #include "cusbi/progress.hpp"
+#include "map_args.hpp"
 #include "mcmc_args.hpp"
 #include "train_args.hpp"
 
@@ -284,14 +285,8 @@ void bind_posterior(nb::module_& m) {
               p.posterior.set_default_x(to_tensor(x, "x"));
               p.x_kind = kind_of(x);
             }
-            MapOptions o;
-            o.num_iter = num_iter;
-            o.num_to_optimize = num_to_optimize;
-            o.learning_rate = learning_rate;
-            o.num_init_samples = num_init_samples;
-            o.save_best_every = save_best_every;
-            o.show_progress = show_progress_bars;
-            o.force_update = force_update;
+            MapOptions o = map_options(num_iter, num_to_optimize, learning_rate, num_init_samples,
+                                       save_best_every, show_progress_bars, force_update);
             if (!nb::isinstance<nb::str>(init_method)) {
               o.init = to_tensor(init_method, "init_method");
             } else {
@@ -347,6 +342,13 @@ void bind_nle_trainer(nb::module_& m) {
   nb::class_<NLE> nle(
       m, "NLE", "sbi's NLE (NLE_A) with a neural spline flow q(x | theta); posterior by MCMC.");
   def_append_simulations(nle, /*exclude_invalid_default=*/false);
+  def_mcmc_build_posterior<NeuralSplineFlow>(
+      nle, [](NLE& n) -> const NeuralSplineFlow& { return n.density_estimator(); },
+      [](const NeuralSplineFlow& flow, const Distribution& prior) {
+        return likelihood_estimator_based_potential(flow, prior, Tensor());
+      },
+      "An MCMCPosterior over the trained flow (copied) and the prior; set x with set_default_x "
+      "or sample(x=...).");
   nle.def(
          "__init__",
          [](NLE* self, const Distribution& prior, const std::string& density_estimator,
@@ -359,25 +361,6 @@ void bind_nle_trainer(nb::module_& m) {
          },
          nb::arg("prior"), nb::arg("density_estimator") = "nsf", nb::arg("device") = nb::none(),
          nb::arg("show_progress_bars") = true)
-      .def(
-          "build_posterior",
-          [](const NLE& n, const NeuralSplineFlow* density_estimator, const Distribution* prior,
-             nb::handle sample_with, nb::handle mcmc_method, nb::handle mcmc_parameters) {
-            const MCMCOptions o =
-                build_posterior_options(sample_with, mcmc_method, mcmc_parameters);
-            const ArrayKind kind = default_array_kind();
-            nb::gil_scoped_release release;
-            if (!density_estimator && !prior) return PyMCMCPosterior(n.build_posterior(o), kind);
-            const Distribution& p = prior ? *prior : n.prior();
-            auto [potential, tf] = likelihood_estimator_based_potential(
-                density_estimator ? *density_estimator : n.density_estimator(), p, Tensor());
-            return PyMCMCPosterior(MCMCPosterior(potential, p, tf, o), kind);
-          },
-          nb::arg("density_estimator").none() = nb::none(), nb::arg("prior").none() = nb::none(),
-          nb::arg("sample_with") = "mcmc", nb::arg("mcmc_method") = "slice_np_vectorized",
-          nb::arg("mcmc_parameters") = nb::none(),
-          "An MCMCPosterior over the trained flow (copied) and the prior; set x with "
-          "set_default_x or sample(x=...).")
       .def_prop_ro("summary", [](const NLE& n) { return summary_dict(n.summary()); })
       .def_prop_ro("num_simulations", &NLE::num_simulations)
       .def_prop_ro("device", [](const NLE& n) { return n.device().str(); });

@@ -16,6 +16,7 @@
 #include "cusbi/error.hpp"
 #include "cusbi/inference.hpp"
 #include "cusbi/posteriors.hpp"
+#include "map_args.hpp"
 #include "nsf_args.hpp"
 #include "train_args.hpp"
 
@@ -161,14 +162,8 @@ nb::object map(DirectPosterior& p, nb::handle x, int64_t num_iter, int64_t num_t
                float learning_rate, nb::handle init_method, int64_t num_init_samples,
                int64_t save_best_every, bool show_progress_bars, bool force_update) {
   if (!x.is_none()) p.set_default_x(to_tensor(x, "x", p.device()));
-  MapOptions o;
-  o.num_iter = num_iter;
-  o.num_to_optimize = num_to_optimize;
-  o.learning_rate = learning_rate;
-  o.num_init_samples = num_init_samples;
-  o.save_best_every = save_best_every;
-  o.show_progress = show_progress_bars;
-  o.force_update = force_update;
+  MapOptions o = map_options(num_iter, num_to_optimize, learning_rate, num_init_samples,
+                             save_best_every, show_progress_bars, force_update);
   if (nb::isinstance<nb::str>(init_method)) {
     const std::string method = nb::cast<std::string>(init_method);
     if (method == "proposal" || method == "prior") {

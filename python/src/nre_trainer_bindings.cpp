@@ -89,26 +89,14 @@ void bind_nre_trainers(nb::module_& m) {
   nb::class_<NRE> base(m, "RatioEstimatorTrainer",
                        "The NRE trainers' shared methods (NRE / NRE_B, NRE_A, NRE_C, BNRE).");
   def_append_simulations(base, /*exclude_invalid_default=*/false);
-  base.def(
-          "build_posterior",
-          [](NRE& n, const RatioClassifier* density_estimator, const Distribution* prior,
-             nb::handle sample_with, nb::handle mcmc_method, nb::handle mcmc_parameters) {
-            const MCMCOptions o =
-                build_posterior_options(sample_with, mcmc_method, mcmc_parameters);
-            const ArrayKind kind = default_array_kind();
-            nb::gil_scoped_release release;
-            if (!density_estimator && !prior) return PyMCMCPosterior(n.build_posterior(o), kind);
-            const Distribution& p = prior ? *prior : n.prior();
-            const RatioClassifier& net = density_estimator ? *density_estimator : n.classifier();
-            auto [potential, tf] = ratio_estimator_based_potential(net, p, Tensor());
-            return PyMCMCPosterior(MCMCPosterior(potential, p, tf, o), kind);
-          },
-          nb::arg("density_estimator").none() = nb::none(), nb::arg("prior").none() = nb::none(),
-          nb::arg("sample_with") = "mcmc", nb::arg("mcmc_method") = "slice_np_vectorized",
-          nb::arg("mcmc_parameters") = nb::none(),
-          "An MCMCPosterior over the trained classifier (copied) and the prior; set x with "
-          "set_default_x or sample(x=...).")
-      .def_prop_ro("summary", [](const NRE& n) { return summary_dict(n.summary()); })
+  def_mcmc_build_posterior<RatioClassifier>(
+      base, [](NRE& n) -> const RatioClassifier& { return n.classifier(); },
+      [](const RatioClassifier& net, const Distribution& prior) {
+        return ratio_estimator_based_potential(net, prior, Tensor());
+      },
+      "An MCMCPosterior over the trained classifier (copied) and the prior; set x with "
+      "set_default_x or sample(x=...).");
+  base.def_prop_ro("summary", [](const NRE& n) { return summary_dict(n.summary()); })
       .def_prop_ro("num_simulations", &NRE::num_simulations)
       .def_prop_ro("num_atoms", &NRE::num_atoms, "Atoms per row of the last train() (clamped).")
       .def_prop_ro("device", [](const NRE& n) { return n.device().str(); });

@@ -227,3 +227,13 @@ def test_nle_trainer(prior, data):
 
     with pytest.raises(cusbi.Error, match="features"):
         posterior.sample((10,), x=np.ones(3, np.float32))
+
+    # build_posterior over a given estimator (here the trained flow itself) and a given prior:
+    # the same posterior, so its MAP lands at x_o (the MAP of N(x_o, 0.1^2 I) is x_o; 0.1 =
+    # one posterior sd, which a potential of the wrong network or prior would miss).
+    explicit = inference.build_posterior(
+        density_estimator=flow, prior=prior, mcmc_parameters={"num_chains": 10}
+    )
+    theta_map = explicit.map(x=X_O, num_iter=100, num_to_optimize=10, num_init_samples=100)
+    assert theta_map.shape == (1, 2)
+    assert np.all(np.abs(theta_map - X_O) < 0.1), theta_map
